@@ -1,0 +1,1 @@
+"""fpgaflow codegen stage."""

@@ -1,0 +1,1 @@
+"""fpgaflow deploy stage."""

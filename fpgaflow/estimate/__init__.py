@@ -1,0 +1,1 @@
+"""fpgaflow estimate stage."""

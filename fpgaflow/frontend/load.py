@@ -1,0 +1,88 @@
+"""Load a QONNX model, clean it up with qonnx's own passes, and check that fpgaflow supports it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import onnx
+from google.protobuf.message import DecodeError
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.util.cleanup import cleanup_model
+
+from fpgaflow.errors import UserError
+
+log = logging.getLogger(__name__)
+
+#: Operators the MLP flow accepts, as Brevitas exports them.
+QUANTIZERS = ("Quant", "IntQuant", "BipolarQuant", "MultiThreshold")
+ELEMENTWISE = ("Add", "Sub", "Mul", "Div", "BatchNormalization", "Relu", "Identity")
+SHAPE_OPS = ("Reshape", "Flatten", "Identity", "Transpose")
+SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + ("MatMul", "Gemm"))
+
+_NOT_YET = {
+    "Conv": "convolutions are not supported yet (fpgaflow builds MLPs today)",
+    "MaxPool": "pooling is not supported yet (fpgaflow builds MLPs today)",
+    "AveragePool": "pooling is not supported yet (fpgaflow builds MLPs today)",
+    "GlobalAveragePool": "pooling is not supported yet (fpgaflow builds MLPs today)",
+}
+
+
+def read_onnx(path: str | Path) -> onnx.ModelProto:
+    """Read an ONNX file, turning the usual failures into user errors naming the path."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if not path.is_file():
+        raise UserError(f"{path}: not a file")
+    try:
+        model = onnx.load(str(path))
+    except (DecodeError, RuntimeError, ValueError, OSError) as exc:
+        raise UserError(f"{path}: not an ONNX model ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    if len(model.graph.node) == 0:
+        raise UserError(f"{path}: not an ONNX model (no graph nodes)")
+    return model
+
+
+def load_model(path: str | Path) -> ModelWrapper:
+    """Load ``path`` as a cleaned-up qonnx ModelWrapper with shapes and datatypes inferred.
+
+    Runs qonnx's ``cleanup_model`` (shape inference, constant folding, unique readable names),
+    converts Gemm to MatMul, and rejects operators the flow does not support, naming the node.
+    """
+    proto = read_onnx(path)
+    try:
+        model = cleanup_model(ModelWrapper(proto))
+        model = model.transform(GemmToMatMul())
+        model = model.transform(InferShapes())
+        model = model.transform(InferDataTypes())
+    except UserError:
+        raise
+    except Exception as exc:  # qonnx/onnx raise plain exceptions for malformed graphs
+        raise UserError(f"{path}: qonnx could not clean up the model ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''}); is it a valid QONNX export?") from None
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [i.name for i in model.graph.input if i.name not in inits]
+    if len(inputs) != 1 or len(model.graph.output) != 1:
+        raise UserError(f"{path}: fpgaflow needs exactly one graph input and one output, found "
+                        f"{len(inputs)} inputs and {len(model.graph.output)} outputs")
+    check_supported(model)
+    shape = model.get_tensor_shape(model.graph.input[0].name)
+    if not shape or any(d is None or d <= 0 for d in shape) or shape[0] != 1:
+        raise UserError(f"{path}: input '{model.graph.input[0].name}' has shape {shape}; "
+                        "export the model with a fixed shape and batch size 1")
+    log.debug("loaded %s: %d nodes", path, len(model.graph.node))
+    return model
+
+
+def check_supported(model: ModelWrapper) -> None:
+    """Raise a UserError naming the first node whose operator fpgaflow does not support."""
+    for node in model.graph.node:
+        if node.op_type in SUPPORTED_OPS:
+            continue
+        reason = _NOT_YET.get(node.op_type, "operator not supported")
+        raise UserError(f"node {node.name} ({node.op_type}): {reason}; supported operators: "
+                        f"{', '.join(sorted(SUPPORTED_OPS))}")

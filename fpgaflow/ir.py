@@ -1,0 +1,113 @@
+"""The hardware graph: host-side float edges around a chain of integer layer kits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from qonnx.core.datatype import DataType
+
+from fpgaflow.frontend.float_exec import FloatGraph
+
+
+@dataclass(frozen=True)
+class IntSpec:
+    """The integer codes carried by a stream: every value lies in [lo, hi].
+
+    Bipolar streams carry -1/+1 (one bit in hardware: 1 means +1).
+    """
+
+    lo: int
+    hi: int
+    bipolar: bool = False
+
+    @property
+    def dtype(self) -> DataType:
+        """The narrowest qonnx DataType holding [lo, hi]."""
+        if self.bipolar:
+            return DataType["BIPOLAR"]
+        return smallest_dtype(self.lo, self.hi)
+
+    @property
+    def bits(self) -> int:
+        return self.dtype.bitwidth()
+
+    def ctype(self) -> str:
+        """The ap_int type of one element in HLS C++."""
+        return ap_type(self.dtype)
+
+
+def smallest_dtype(lo: int, hi: int) -> DataType:
+    """The narrowest INTk/UINTk DataType holding every integer in [lo, hi]."""
+    lo, hi = int(lo), int(hi)
+    if lo >= 0:
+        return DataType[f"UINT{max(1, int(hi).bit_length())}"]
+    bits = max((-lo - 1).bit_length(), hi.bit_length()) + 1
+    return DataType[f"INT{bits}"]
+
+
+def ap_type(dt: DataType) -> str:
+    """ap_int/ap_uint spelling of an integer or bipolar DataType."""
+    if dt == DataType["BIPOLAR"] or dt == DataType["BINARY"]:
+        return "ap_uint<1>"
+    return f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
+
+
+@dataclass
+class HostInput:
+    """Float pre-processing on the host: the reference's own ops up to the first quantizer.
+
+    ``codes = rint(graph(x) / scale)`` are the integers streamed into the accelerator.
+    """
+
+    graph: FloatGraph
+    scale: float
+    spec: IntSpec
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        out = self.graph(x).reshape(len(x), -1).astype(np.float64) / self.scale
+        codes = np.rint(out)
+        if not np.all(codes == out):  # the quantizer's output is an exact multiple of its scale
+            raise ValueError("host input quantization produced values off the integer grid")
+        return codes.astype(np.int64)
+
+
+@dataclass
+class HostOutput:
+    """Float post-processing on the host, from the accelerator's integer outputs.
+
+    The integers are turned back into the reference's float tensor (``value_scale`` per
+    channel, rounded once to float32 as the reference's MatMul or quantizer output), then the
+    remaining float nodes (``graph``, may be None) run with the reference's arithmetic.
+    """
+
+    value_scale: np.ndarray
+    graph: FloatGraph | None
+    output_shape: list[int] = field(default_factory=list)
+
+    def __call__(self, ints: np.ndarray) -> np.ndarray:
+        value = (ints.astype(np.float64) * self.value_scale).astype(np.float32)
+        if self.graph is not None:
+            value = self.graph(value)
+        return value.reshape([len(ints)] + list(self.output_shape[1:]))
+
+
+@dataclass
+class HardwareGraph:
+    """What the accelerator computes: host input edge, integer layers, host output edge."""
+
+    name: str
+    input_name: str
+    input_shape: list[int]
+    output_name: str
+    host_in: HostInput
+    layers: list
+    host_out: HostOutput
+    notes: list[str] = field(default_factory=list)
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        """The integer model in numpy: codes in, the last layer's integers out."""
+        ints = self.host_in(x)
+        for layer in self.layers:
+            ints = layer.reference(ints)
+        return ints

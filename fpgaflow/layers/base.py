@@ -1,0 +1,136 @@
+"""What every layer kit provides, and the typed template binding the code generator renders."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fpgaflow.ir import IntSpec
+
+
+@dataclass
+class CType:
+    """A C++ type with its synthesis spelling and (optionally) a faster csim spelling.
+
+    Constant arrays are stored in native integers in the C simulation (their values are
+    range-checked at generation time), in exact-width ap types for synthesis.
+    """
+
+    hw: str
+    csim: str | None = None
+
+
+@dataclass
+class CArray:
+    """A constant parameter array (weights, thresholds) emitted into params.h.
+
+    It is named ``<layer>_<role>`` and its element type is ``<layer>_config::<role>_t``.
+    """
+
+    role: str
+    ctype: CType
+    values: np.ndarray
+    hex_words: bool = False  # values are packed unsigned words, written as 0x...ULL
+
+    @property
+    def dims(self) -> str:
+        return "".join(f"[{d}]" for d in self.values.shape)
+
+
+@dataclass
+class Binding:
+    """The parameters a layer's C++ header takes: one config struct, arrays and the call."""
+
+    header: str
+    function: str
+    constants: dict[str, int] = field(default_factory=dict)
+    types: dict[str, CType] = field(default_factory=dict)
+    arrays: list[CArray] = field(default_factory=list)
+
+
+def native_int_type(lo: int, hi: int) -> str:
+    """The smallest fixed-width C integer type holding [lo, hi] (used by the C simulation)."""
+    for bits in (8, 16, 32, 64):
+        if lo >= -(1 << (bits - 1)) and hi < (1 << (bits - 1)):
+            return f"int{bits}_t"
+    raise ValueError(f"integer range [{lo}, {hi}] exceeds 64 bits")
+
+
+def acc_ctype(bits: int) -> CType:
+    """Accumulator type: exact width in hardware, a native int in the C simulation."""
+    return CType(f"ap_int<{bits}>", "int32_t" if bits <= 32 else "int64_t")
+
+
+class LayerKit(ABC):
+    """One hardware layer kind: integer semantics, template binding, schedule and resources.
+
+    Streams carry tokens of ``in_width``/``out_width`` elements; a frame is ``in_tokens``
+    tokens in and ``out_tokens`` tokens out.
+    """
+
+    kind: str = "layer"
+    name: str
+    in_spec: IntSpec
+    out_spec: IntSpec
+
+    @property
+    def arith(self) -> str:
+        """The arithmetic variant (``-`` for kits that do no arithmetic)."""
+        return "-"
+
+    @property
+    def pe_simd(self) -> tuple[int, int]:
+        return (1, 1)
+
+    @property
+    @abstractmethod
+    def in_width(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def out_width(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def in_elems(self) -> int:
+        """Elements read per frame."""
+
+    @property
+    @abstractmethod
+    def out_elems(self) -> int:
+        """Elements written per frame."""
+
+    @property
+    def in_tokens(self) -> int:
+        return self.in_elems // self.in_width
+
+    @property
+    def out_tokens(self) -> int:
+        return self.out_elems // self.out_width
+
+    @abstractmethod
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        """The integer semantics in numpy: (N, in_elems) int64 -> (N, out_elems) int64."""
+
+    @abstractmethod
+    def binding(self) -> Binding:
+        """The template binding rendered into the generated C++."""
+
+    @abstractmethod
+    def cycles(self) -> int:
+        """Initiation interval per frame in clock cycles (steady state)."""
+
+    def pipeline_depth(self) -> int:
+        """Cycles from the first input to the first output beyond the II (latency overhead)."""
+        return 4
+
+    @abstractmethod
+    def resources(self) -> dict[str, int]:
+        """First-order LUT/FF/DSP/BRAM18 estimate."""
+
+    def describe(self) -> dict:
+        """Shape and type facts for the report."""
+        return {"in_elems": self.in_elems, "out_elems": self.out_elems,
+                "in_type": str(self.in_spec.dtype.name), "out_type": str(self.out_spec.dtype.name)}

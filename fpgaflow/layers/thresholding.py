@@ -1,0 +1,115 @@
+"""Multi-threshold activation: integer accumulators to quantized activation codes.
+
+Channel ``c`` outputs ``out_lo + step * #{k : acc >= T[c, k]}``; thresholds are sorted per
+channel, so the count is found by binary search (log2 comparators per output in hardware).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpgaflow.ir import IntSpec, smallest_dtype
+from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, native_int_type
+
+
+@dataclass
+class ThresholdTable:
+    """Per-channel sorted integer thresholds and the code each count maps to."""
+
+    values: np.ndarray  # (C, NT) int64, non-decreasing along axis 1
+    out_spec: IntSpec
+
+    @property
+    def step(self) -> int:
+        return 2 if self.out_spec.bipolar else 1
+
+    @property
+    def count(self) -> int:
+        return self.values.shape[1]
+
+    def apply(self, acc: np.ndarray) -> np.ndarray:
+        """Codes for accumulators ``acc`` of shape (N, C)."""
+        counts = np.zeros(acc.shape, dtype=np.int64)
+        for k in range(self.count):
+            counts += acc >= self.values[:, k][None, :]
+        return self.out_spec.lo + self.step * counts
+
+    def dtype(self):
+        return smallest_dtype(int(self.values.min()), int(self.values.max()))
+
+    def carray(self, pe: int) -> CArray:
+        """The table as a C array [PE][NF][NT] (channel c = nf * PE + pe)."""
+        c, nt = self.values.shape
+        arranged = self.values.reshape(c // pe, pe, nt).transpose(1, 0, 2)
+        lo, hi = int(self.values.min()), int(self.values.max())
+        dt = smallest_dtype(lo, hi)
+        hw = f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
+        return CArray("thresholds", CType(hw, native_int_type(lo, hi)), arranged)
+
+    def constants(self) -> dict[str, int]:
+        return {"num_thresholds": self.count, "out_lo": self.out_spec.lo, "out_step": self.step,
+                "out_bipolar": int(self.out_spec.bipolar)}
+
+
+@dataclass
+class Thresholding(LayerKit):
+    """A standalone multi-threshold layer reading accumulators, PE channels per token."""
+
+    name: str
+    in_spec: IntSpec
+    table: ThresholdTable
+    pe: int = 1
+
+    kind = "thresholding"
+
+    @property
+    def out_spec(self) -> IntSpec:
+        return self.table.out_spec
+
+    @property
+    def channels(self) -> int:
+        return self.table.values.shape[0]
+
+    @property
+    def pe_simd(self):
+        return (self.pe, 1)
+
+    @property
+    def in_width(self):
+        return self.pe
+
+    @property
+    def out_width(self):
+        return self.pe
+
+    @property
+    def in_elems(self):
+        return self.channels
+
+    @property
+    def out_elems(self):
+        return self.channels
+
+    def reference(self, x):
+        return self.table.apply(x)
+
+    def binding(self):
+        return Binding(
+            header="fpgaflow/thresholding.h",
+            function="fpgaflow::thresholding",
+            constants={"channels": self.channels, "pe": self.pe, "nf": self.channels // self.pe,
+                       **self.table.constants()},
+            types={"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype())},
+            arrays=[self.table.carray(self.pe)],
+        )
+
+    def cycles(self):
+        return self.channels // self.pe
+
+    def resources(self):
+        bits = self.table.dtype().bitwidth()
+        comparators = self.pe * max(1, int(np.ceil(np.log2(self.table.count + 1))))
+        mem_bits = self.table.values.size * bits
+        return {"lut": comparators * bits + mem_bits // 64, "ff": comparators * bits, "dsp": 0, "bram18": 0}

@@ -1,0 +1,69 @@
+"""Stream width converter: re-chunks a stream from IN_W to OUT_W elements per token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpgaflow.ir import IntSpec
+from fpgaflow.layers.base import Binding, CType, LayerKit
+
+
+@dataclass
+class StreamWidthConverter(LayerKit):
+    """Moves ``elems`` elements per frame, one per cycle, from ``in_w``- to ``out_w``-wide tokens."""
+
+    name: str
+    spec: IntSpec
+    elems: int
+    in_w: int
+    out_w: int
+
+    kind = "width_converter"
+
+    def __post_init__(self):
+        if self.elems % self.in_w or self.elems % self.out_w:
+            raise ValueError(f"{self.name}: widths {self.in_w}->{self.out_w} must divide {self.elems}")
+
+    @property
+    def in_spec(self):
+        return self.spec
+
+    @property
+    def out_spec(self):
+        return self.spec
+
+    @property
+    def in_width(self):
+        return self.in_w
+
+    @property
+    def out_width(self):
+        return self.out_w
+
+    @property
+    def in_elems(self):
+        return self.elems
+
+    @property
+    def out_elems(self):
+        return self.elems
+
+    def reference(self, x):
+        return np.asarray(x, dtype=np.int64)
+
+    def binding(self):
+        return Binding(header="fpgaflow/width_converter.h", function="fpgaflow::width_converter",
+                       constants={"in_width": self.in_w, "out_width": self.out_w, "elems": self.elems},
+                       types={"elem_t": CType(self.spec.ctype())})
+
+    def cycles(self):
+        return self.elems
+
+    def pipeline_depth(self):
+        return 2
+
+    def resources(self):
+        bits = self.spec.bits * (self.in_w + self.out_w)
+        return {"lut": bits, "ff": bits, "dsp": 0, "bram18": 0}

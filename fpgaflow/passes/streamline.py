@@ -1,0 +1,251 @@
+"""Streamline a cleaned QONNX MLP into integer layers between two host-side float edges.
+
+The dynamic part of the graph must be a chain: host float ops up to the first activation
+quantizer, then per MatMul an integer matrix-vector unit whose following float ops (bias,
+BatchNorm, scaling, ReLU, the next quantizer) become exact per-channel thresholds, and after the
+last MatMul the remaining float ops, run on the host. Weight quantizers are evaluated at
+compile time into integer codes and per-output-channel scales.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.general.intquant import int_quant, max_int, min_int
+
+from fpgaflow.errors import UserError
+from fpgaflow.frontend.float_exec import FloatGraph
+from fpgaflow.frontend.load import QUANTIZERS
+from fpgaflow.ir import HardwareGraph, HostInput, HostOutput, IntSpec
+from fpgaflow.layers.mvau import MatrixVectorUnit, accumulator_bounds
+from fpgaflow.passes.thresholds import ActivationChain, derive_thresholds
+
+log = logging.getLogger(__name__)
+
+_TRANSPARENT = ("Reshape", "Flatten", "Identity")
+
+
+def c_identifier(name: str) -> str:
+    """A C++-safe identifier from an ONNX node name."""
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return ident if re.match(r"[A-Za-z_]", ident) else f"n_{ident}"
+
+
+def _attr(node, name, default=None):
+    for a in node.attribute:
+        if a.name == name:
+            value = a.i if a.type == a.INT else a.f if a.type == a.FLOAT else a.s if a.type == a.STRING else None
+            if a.type == a.INTS:
+                value = list(a.ints)
+            return value.decode() if isinstance(value, bytes) else value
+    return default
+
+
+def _const(model: ModelWrapper, name: str):
+    return None if not name else model.get_initializer(name)
+
+
+def _scalar(model, node, index: int, what: str) -> float:
+    value = _const(model, node.input[index])
+    if value is None:
+        raise UserError(f"node {node.name} ({node.op_type}): its {what} must be a constant")
+    flat = np.asarray(value, dtype=np.float64).ravel()
+    if flat.size == 0 or not np.all(flat == flat[0]):
+        raise UserError(f"node {node.name} ({node.op_type}): per-channel {what} is not supported for "
+                        "activations; use a per-tensor activation quantizer")
+    return float(flat[0])
+
+
+def dynamic_chain(model: ModelWrapper) -> list:
+    """The nodes that depend on the graph input, in order; they must form a single chain."""
+    known = {i.name for i in model.graph.initializer}
+    chain = []
+    for node in model.graph.node:
+        inputs = [i for i in node.input if i]
+        if all(i in known for i in inputs):
+            known.update(node.output)  # a constant sub-expression (e.g. a weight quantizer)
+            continue
+        chain.append(node)
+    for node in chain:
+        dynamic_inputs = [i for i in node.input if i and i not in known]
+        if len(dynamic_inputs) > 1:
+            raise UserError(f"node {node.name} ({node.op_type}) joins two branches; branching graphs "
+                            "(residual connections) are not supported yet")
+        consumers = model.find_consumers(node.output[0]) or []
+        if len(consumers) > 1:
+            raise UserError(f"node {node.name} ({node.op_type}) feeds {len(consumers)} nodes; branching "
+                            "graphs are not supported yet")
+    return chain
+
+
+def activation_source(model: ModelWrapper, tensor: str, consumer: str) -> tuple[float, IntSpec, object]:
+    """(scale, integer range, quantizer node) of a quantized activation tensor.
+
+    Walks back through reshapes and positive scalar multiplications to the quantizer.
+    """
+    t, mult = tensor, 1.0
+    while True:
+        prod = model.find_producer(t)
+        if prod is None:
+            raise UserError(f"node {consumer}: its input '{tensor}' is not quantized; put an activation "
+                            "quantizer (e.g. Brevitas QuantIdentity or QuantReLU) before it")
+        op = prod.op_type
+        if op in _TRANSPARENT:
+            t = prod.input[0]
+            continue
+        if op == "Mul":
+            dyn = [i for i in prod.input if _const(model, i) is None]
+            const = [np.asarray(_const(model, i)) for i in prod.input if _const(model, i) is not None]
+            if len(dyn) == 1 and const and const[0].size == 1 and float(const[0].ravel()[0]) > 0:
+                mult *= float(const[0].ravel()[0])
+                t = dyn[0]
+                continue
+        if op in ("Quant", "IntQuant"):
+            scale = _scalar(model, prod, 1, "scale")
+            zp = _scalar(model, prod, 2, "zero point")
+            bits = int(_scalar(model, prod, 3, "bit width"))
+            signed, narrow = bool(_attr(prod, "signed", 1)), bool(_attr(prod, "narrow", 0))
+            if zp != int(zp):
+                raise UserError(f"node {prod.name} ({op}): non-integer zero point {zp} is not supported")
+            if bits == 1 and signed:
+                return scale * mult, IntSpec(-1, 1, bipolar=True), prod
+            lo = int(min_int(signed, narrow, bits)) - int(zp)
+            hi = int(max_int(signed, narrow, bits)) - int(zp)
+            return scale * mult, IntSpec(lo, hi), prod
+        if op == "BipolarQuant":
+            return _scalar(model, prod, 1, "scale") * mult, IntSpec(-1, 1, bipolar=True), prod
+        if op == "MultiThreshold":
+            thr = _const(model, prod.input[1])
+            if thr is None:
+                raise UserError(f"node {prod.name} (MultiThreshold): thresholds must be constant")
+            out_scale, out_bias = float(_attr(prod, "out_scale", 1.0)), float(_attr(prod, "out_bias", 0.0))
+            base = out_bias / out_scale if out_scale else 0.5
+            if out_scale <= 0 or base != int(base):
+                raise UserError(f"node {prod.name} (MultiThreshold): out_bias/out_scale must be an integer "
+                                "and out_scale positive")
+            return out_scale * mult, IntSpec(int(base), int(base) + thr.shape[-1]), prod
+        raise UserError(f"node {consumer}: its input '{tensor}' comes from {prod.name} ({op}), not from an "
+                        "activation quantizer; quantize it (e.g. Brevitas QuantIdentity) first")
+
+
+def weight_codes(model: ModelWrapper, matmul) -> tuple[np.ndarray, np.ndarray, IntSpec]:
+    """Integer weight codes (MW x MH), per-output-channel scale (MH,) and range of a MatMul."""
+    t, shape_ops = matmul.input[1], []
+    while True:
+        prod = model.find_producer(t)
+        if prod is None:
+            init = _const(model, t)
+            dt = model.get_tensor_datatype(t)
+            if init is None:
+                raise UserError(f"node {matmul.name} (MatMul): its weight '{t}' is not a constant")
+            if not dt.is_integer() and dt != DataType["BIPOLAR"]:
+                raise UserError(f"node {matmul.name} (MatMul): weight '{t}' is float with no Quant node; "
+                                "quantize it (e.g. Brevitas QuantLinear) or annotate an integer datatype")
+            codes, scale, bipolar = np.asarray(init), np.ones_like(init, dtype=np.float64), dt == DataType["BIPOLAR"]
+            break
+        if prod.op_type in ("Transpose", "Reshape", "Identity"):
+            shape_ops.append(prod)
+            t = prod.input[0]
+            continue
+        if prod.op_type in ("Quant", "IntQuant", "BipolarQuant"):
+            params = [_const(model, i) for i in prod.input]
+            if any(p is None for p in params):
+                raise UserError(f"node {prod.name} ({prod.op_type}): weight quantizer inputs must be constants")
+            w = np.asarray(params[0], dtype=np.float32)
+            scale = np.broadcast_to(np.asarray(params[1], dtype=np.float64), w.shape)
+            if prod.op_type == "BipolarQuant" or (int(params[3]) == 1 and _attr(prod, "signed", 1)):
+                codes, bipolar = np.where(w >= 0, 1, -1), True
+            else:
+                out = int_quant(w, params[1], params[2], params[3], _attr(prod, "signed", 1),
+                                _attr(prod, "narrow", 0), _attr(prod, "rounding_mode", "ROUND"))
+                codes, bipolar = np.rint(np.asarray(out, dtype=np.float64) / scale), False
+            break
+        raise UserError(f"node {matmul.name} (MatMul): its weight comes from {prod.name} ({prod.op_type}); "
+                        "expected a Quant/BipolarQuant weight quantizer")
+    codes, scale = np.asarray(codes, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+    for op in reversed(shape_ops):
+        if op.op_type == "Transpose":
+            perm = _attr(op, "perm") or list(reversed(range(codes.ndim)))
+            codes, scale = codes.transpose(perm), scale.transpose(perm)
+        elif op.op_type == "Reshape":
+            target = model.get_tensor_shape(op.output[0])
+            codes, scale = codes.reshape(target), scale.reshape(target)
+    if codes.ndim != 2:
+        raise UserError(f"node {matmul.name} (MatMul): weight of shape {list(codes.shape)}; need a 2-D matrix")
+    per_channel = scale[0]
+    if not np.all(scale == per_channel[None, :]):
+        raise UserError(f"node {matmul.name} (MatMul): weight scale varies along the input dimension; "
+                        "use per-tensor or per-output-channel weight scales")
+    codes = codes.astype(np.int64)
+    return codes, per_channel, IntSpec(int(codes.min()), int(codes.max()), bipolar=bipolar)
+
+
+def _check_matmul(model, node):
+    if _const(model, node.input[0]) is not None or model.find_producer(node.input[0]) is None and \
+            node.input[0] != model.graph.input[0].name:
+        raise UserError(f"node {node.name} (MatMul): the activation must be its first input")
+    shape = model.get_tensor_shape(node.input[0])
+    if shape is None or len(shape) != 2 or shape[0] != 1:
+        raise UserError(f"node {node.name} (MatMul): input shape {shape}; the MLP flow needs (1, features) "
+                        "(flatten before the first layer)")
+
+
+def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
+    """Turn a cleaned-up QONNX MLP into a :class:`HardwareGraph` of integer layers."""
+    chain = dynamic_chain(model)
+    matmuls = [i for i, n in enumerate(chain) if n.op_type == "MatMul"]
+    if not matmuls:
+        raise UserError(f"{name}: the model has no MatMul/Gemm layer; nothing to accelerate")
+    input_name = model.graph.input[0].name
+    output_name = model.graph.output[0].name
+    output_shape = model.get_tensor_shape(output_name)
+    first = chain[matmuls[0]]
+    _check_matmul(model, first)
+    x_scale, x_spec, _ = activation_source(model, first.input[0], first.name)
+    host_in = HostInput(FloatGraph(model, chain[:matmuls[0]], input_name, first.input[0]), x_scale, x_spec)
+
+    layers, host_out = [], None
+    for k, index in enumerate(matmuls):
+        mm = chain[index]
+        _check_matmul(model, mm)
+        weights, w_scale, w_spec = weight_codes(model, mm)
+        if weights.shape[0] != model.get_tensor_shape(mm.input[0])[1]:
+            raise UserError(f"node {mm.name} (MatMul): weight rows {weights.shape[0]} do not match the input size")
+        value_scale = x_scale * w_scale
+        end = matmuls[k + 1] if k + 1 < len(matmuls) else len(chain)
+        post = chain[index + 1:end]
+        if k + 1 < len(matmuls):
+            quant_out = chain[end].input[0]
+            target = chain[end].name
+            rest = None
+        else:
+            qpos = [i for i, n in enumerate(post) if n.op_type in QUANTIZERS]
+            quant_out = post[qpos[-1]].output[0] if qpos else None
+            target = "the graph output"
+            rest = post[qpos[-1] + 1:] if qpos else post
+            post = post[:qpos[-1] + 1] if qpos else []
+        lname = c_identifier(mm.name)
+        table = None
+        if quant_out is not None:
+            out_scale, out_spec, qnode = activation_source(model, quant_out, target)
+            act = ActivationChain(FloatGraph(model, post, mm.output[0], quant_out), value_scale, out_scale,
+                                  out_spec, where=f"node {mm.name} -> {qnode.name}")
+            acc_lo, acc_hi = accumulator_bounds(weights, x_spec)
+            table, negate = derive_thresholds(act, acc_lo, acc_hi)
+            weights = weights * np.where(negate, -1, 1)[None, :]
+            log.info("%s: %d thresholds per channel, %d channels negated", lname, table.count, int(negate.sum()))
+        layers.append(MatrixVectorUnit(lname, weights, x_spec, w_spec, table))
+        if quant_out is not None:
+            x_scale, x_spec = out_scale, out_spec
+        if rest is not None:
+            src = quant_out if quant_out is not None else mm.output[0]
+            vscale = np.full(weights.shape[1], x_scale) if quant_out is not None else value_scale
+            graph = FloatGraph(model, rest, src, output_name) if rest else None
+            host_out = HostOutput(vscale, graph, output_shape)
+            host_out.source_tensor = src
+    return HardwareGraph(name=name, input_name=input_name, input_shape=model.get_tensor_shape(input_name),
+                         output_name=output_name, host_in=host_in, layers=layers, host_out=host_out)

@@ -1,0 +1,144 @@
+// fpgaflow: matrix-vector unit (MVAU), FINN-style folding, arithmetic chosen per layer.
+//
+// A frame is MW inputs, SIMD per token, MH outputs, PE per token. Output channel c = nf*PE + pe
+// accumulates over input i = sf*SIMD + simd with weights[pe][nf*SF + sf][simd]. The input
+// vector is buffered on the first neuron fold and reused by the others. The arithmetic is a
+// policy type in the config (CFG::arith): fixed-point MAC with a product policy, or
+// XNOR-popcount on packed bipolar words. An optional multi-threshold stage produces the
+// activation codes; without it the accumulators are streamed out.
+#ifndef FPGAFLOW_MVAU_H
+#define FPGAFLOW_MVAU_H
+
+#include "fpgaflow/stream.h"
+#include "fpgaflow/thresholds.h"
+#include "fpgaflow/types.h"
+
+namespace fpgaflow {
+
+// ---- products for the MAC arithmetic (P is the exact product type) ----
+struct mul_int {
+    template <class P, class X, class W>
+    static P mul(const X& x, const W& w) {
+        return P(num(x) * num(w));
+    }
+};
+struct mul_bipolar_weight {  // weight bit 1 = +1, 0 = -1
+    template <class P, class X, class W>
+    static P mul(const X& x, const W& w) {
+        return num(w) ? P(num(x)) : P(-num(x));
+    }
+};
+struct mul_bipolar_input {  // input bit 1 = +1, 0 = -1
+    template <class P, class X, class W>
+    static P mul(const X& x, const W& w) {
+        return num(x) ? P(num(w)) : P(-num(w));
+    }
+};
+
+// ---- arithmetic policies ----
+// word_t: what one input token becomes; row_t: the weights of one (pe, tile).
+template <class CFG>
+struct mac {
+    typedef vec<typename CFG::in_t, CFG::simd> word_t;
+    typedef typename CFG::weights_t row_t[CFG::simd];
+    static word_t prepare(const word_t& x) { return x; }
+    static typename CFG::acc_t dot(const word_t& x, const row_t& w) {
+#pragma HLS INLINE
+        typename CFG::acc_t sum = 0;
+        for (unsigned s = 0; s < CFG::simd; s++) {
+#pragma HLS UNROLL
+            sum += CFG::product::template mul<typename CFG::product_t>(x[s], w[s]);
+        }
+        return sum;
+    }
+    static typename CFG::acc_t finish(typename CFG::acc_t acc) { return acc; }
+};
+
+template <class CFG>
+struct xnor {
+    typedef typename CFG::weights_t word_t;  // SIMD packed bits, bit s = element s, 1 = +1
+    typedef typename CFG::weights_t row_t;
+    static word_t prepare(const vec<typename CFG::in_t, CFG::simd>& x) {
+#pragma HLS INLINE
+        word_t bits = 0;
+        for (unsigned s = 0; s < CFG::simd; s++) {
+#pragma HLS UNROLL
+            if (num(x[s])) bits |= word_t(1) << s;
+        }
+        return bits;
+    }
+    static typename CFG::acc_t dot(const word_t& x, const row_t& w) {
+#pragma HLS INLINE
+        return popcount<CFG::simd>(word_t(~(x ^ w)));
+    }
+    // popcount p of agreeing signs over MW elements: dot product = 2p - MW
+    static typename CFG::acc_t finish(typename CFG::acc_t matches) { return 2 * matches - (int)CFG::mw; }
+};
+
+// Shared loop nest; ACT maps (accumulator, pe, nf) to an output element.
+template <class CFG, class OUT, class ACT>
+void mvau_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<OUT, CFG::pe> >& out,
+               const typename CFG::arith::row_t weights[CFG::pe][CFG::nf * CFG::sf], const ACT& act) {
+    typedef typename CFG::arith A;
+    typename A::word_t buffer[CFG::sf];
+    for (unsigned nf = 0; nf < CFG::nf; nf++) {
+        typename CFG::acc_t acc[CFG::pe];
+#pragma HLS ARRAY_PARTITION variable = acc complete
+        for (unsigned pe = 0; pe < CFG::pe; pe++) {
+#pragma HLS UNROLL
+            acc[pe] = 0;
+        }
+        for (unsigned sf = 0; sf < CFG::sf; sf++) {
+#pragma HLS PIPELINE II = 1
+            if (nf == 0) buffer[sf] = A::prepare(in.read());
+            for (unsigned pe = 0; pe < CFG::pe; pe++) {
+#pragma HLS UNROLL
+                acc[pe] += A::dot(buffer[sf], weights[pe][nf * CFG::sf + sf]);
+            }
+        }
+        vec<OUT, CFG::pe> y;
+        for (unsigned pe = 0; pe < CFG::pe; pe++) {
+#pragma HLS UNROLL
+            typename CFG::acc_t a = A::finish(acc[pe]);
+            check_acc<CFG>(a, CFG::name());
+            y[pe] = act(a, pe, nf);
+        }
+        out.write(y);
+    }
+}
+
+template <class CFG>
+struct pass_accumulator {
+    typename CFG::out_t operator()(typename CFG::acc_t a, unsigned, unsigned) const { return typename CFG::out_t(a); }
+};
+
+template <class CFG>
+struct apply_thresholds {
+    const typename CFG::thresholds_t (*table)[CFG::nf][CFG::num_thresholds];
+    typename CFG::out_t operator()(typename CFG::acc_t a, unsigned pe, unsigned nf) const {
+        return threshold_code<CFG>(a, table[pe][nf]);
+    }
+};
+
+// MVAU streaming out its accumulators.
+template <class CFG>
+void mvau(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<typename CFG::out_t, CFG::pe> >& out,
+          const typename CFG::arith::row_t weights[CFG::pe][CFG::nf * CFG::sf]) {
+#pragma HLS ARRAY_PARTITION variable = weights complete dim = 1
+    mvau_loop<CFG>(in, out, weights, pass_accumulator<CFG>());
+}
+
+// MVAU with a fused multi-threshold activation (FINN's MVTU).
+template <class CFG>
+void mvau(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<typename CFG::out_t, CFG::pe> >& out,
+          const typename CFG::arith::row_t weights[CFG::pe][CFG::nf * CFG::sf],
+          const typename CFG::thresholds_t thresholds[CFG::pe][CFG::nf][CFG::num_thresholds]) {
+#pragma HLS ARRAY_PARTITION variable = weights complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 1
+    apply_thresholds<CFG> act = {thresholds};
+    mvau_loop<CFG>(in, out, weights, act);
+}
+
+}  // namespace fpgaflow
+
+#endif

@@ -1,0 +1,63 @@
+// fpgaflow: the stream between dataflow processes.
+//
+// In synthesis this is hls::stream. In C simulation it is a FIFO that counts reads and writes,
+// tracks its occupancy high-water mark and fails loudly on a read from an empty stream. The
+// C simulation runs the dataflow processes one after the other, so a stream holds a whole
+// frame there; the declared depth is what synthesis and the cycle simulator use.
+#ifndef FPGAFLOW_STREAM_H
+#define FPGAFLOW_STREAM_H
+
+#ifdef __SYNTHESIS__
+#include <hls_stream.h>
+namespace fpgaflow {
+template <class T>
+using stream = hls::stream<T>;
+}
+#else
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+
+namespace fpgaflow {
+
+template <class T>
+class stream {
+   public:
+    explicit stream(const char* name = "stream", unsigned depth = 2) : name_(name), depth_(depth) {}
+
+    void write(const T& value) {
+        fifo_.push_back(value);
+        ++writes_;
+        if (fifo_.size() > high_water_) high_water_ = fifo_.size();
+    }
+    T read() {
+        if (fifo_.empty()) {
+            std::fprintf(stderr, "fpgaflow csim: read from empty stream '%s' after %llu reads\n", name_, reads_);
+            std::abort();
+        }
+        T value = fifo_.front();
+        fifo_.pop_front();
+        ++reads_;
+        return value;
+    }
+    void read(T& value) { value = read(); }
+    bool empty() const { return fifo_.empty(); }
+    bool full() const { return fifo_.size() >= depth_; }
+    unsigned size() const { return (unsigned)fifo_.size(); }
+    unsigned depth() const { return depth_; }
+    unsigned long long reads() const { return reads_; }
+    unsigned long long writes() const { return writes_; }
+    unsigned long long high_water() const { return high_water_; }
+    const char* name() const { return name_; }
+
+   private:
+    const char* name_;
+    unsigned depth_;
+    std::deque<T> fifo_;
+    unsigned long long reads_ = 0, writes_ = 0, high_water_ = 0;
+};
+
+}  // namespace fpgaflow
+#endif
+
+#endif

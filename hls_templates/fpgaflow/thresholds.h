@@ -1,0 +1,44 @@
+// fpgaflow: multi-threshold activation.
+//
+// A channel's output is out_lo + out_step * (number of its thresholds <= acc). Thresholds are
+// sorted, so the count is a binary search with a fixed trip count (log2 comparators).
+#ifndef FPGAFLOW_THRESHOLDS_H
+#define FPGAFLOW_THRESHOLDS_H
+
+#include "fpgaflow/stream.h"
+#include "fpgaflow/types.h"
+
+namespace fpgaflow {
+
+template <class CFG, class ACC, class T>
+inline typename CFG::out_t threshold_code(ACC acc, const T (&thresholds)[CFG::num_thresholds]) {
+#pragma HLS INLINE
+    unsigned count = 0;
+    for (unsigned step = floor_pow2(CFG::num_thresholds); step > 0; step >>= 1) {
+#pragma HLS UNROLL
+        if (count + step <= CFG::num_thresholds && num(thresholds[count + step - 1]) <= acc) count += step;
+    }
+    if (CFG::out_bipolar) return typename CFG::out_t(count);  // bit 1 means +1
+    return typename CFG::out_t(CFG::out_lo + CFG::out_step * (int)count);
+}
+
+// Standalone thresholding: PE accumulators per token in, PE activation codes per token out.
+template <class CFG>
+void thresholding(stream<vec<typename CFG::in_t, CFG::pe> >& in, stream<vec<typename CFG::out_t, CFG::pe> >& out,
+                  const typename CFG::thresholds_t thresholds[CFG::pe][CFG::nf][CFG::num_thresholds]) {
+#pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 1
+    for (unsigned nf = 0; nf < CFG::nf; nf++) {
+#pragma HLS PIPELINE II = 1
+        vec<typename CFG::in_t, CFG::pe> x = in.read();
+        vec<typename CFG::out_t, CFG::pe> y;
+        for (unsigned pe = 0; pe < CFG::pe; pe++) {
+#pragma HLS UNROLL
+            y[pe] = threshold_code<CFG>(num(x[pe]), thresholds[pe][nf]);
+        }
+        out.write(y);
+    }
+}
+
+}  // namespace fpgaflow
+
+#endif
