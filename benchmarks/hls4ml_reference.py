@@ -36,6 +36,16 @@ fractional bits and the BN scale/bias too coarsely, which flips 2-bit
 quantiser decisions (max |diff| ~0.8, argmax agreement ~95% on random
 inputs). ``fixed<32,8>`` (24 fractional bits) makes hls4ml match qonnx's
 ``execute_onnx`` to float rounding (~5e-7) for TFC_2W2A.
+
+Notes on io_type: use ``io_parallel``. With ``io_stream`` hls4ml 1.3.0 turns
+the ``[1, 28, 28] -> [784]`` Reshape into a plain alias of the input stream
+(28-element packets) while the next layer reads 784-element packets; the C
+simulation prints "Hls::stream 'layer79_out' contains leftover data" for every
+sample and the outputs are wrong (argmax agreement ~37%).
+
+The hls4ml warning "Failed to propagate quantization bias down Add node" is
+emitted for the output Sub/Div/Mul/Add chain of TFC; it is harmless here
+(outputs match qonnx).
 """
 
 from __future__ import annotations

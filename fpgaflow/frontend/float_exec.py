@@ -36,49 +36,52 @@ class FloatGraph:
     batch dimension (their target's leading 1 becomes the batch size).
     """
 
-    def __init__(self, model, nodes, input_name: str, output_name: str):
+    def __init__(self, nodes, constants: dict, shapes: dict, opsets: dict, input_name: str, output_name: str):
+        self.nodes = [copy.deepcopy(n) for n in nodes]
+        self.constants = {k: np.asarray(v) for k, v in constants.items()}
+        self.shapes = {k: list(v) for k, v in shapes.items()}
+        self.opsets = dict(opsets)
         self.input_name = input_name
         self.output_name = output_name
-        self.nodes = [copy.deepcopy(n) for n in nodes]
-        self.opsets = {imp.domain: imp.version for imp in model.model.opset_import}
-        self.constants: dict[str, np.ndarray] = {}
-        self.shapes: dict[str, list[int]] = {}
-        produced = {out for n in self.nodes for out in n.output}
-        for node in self.nodes:
+        self._sessions: dict[int, ort.InferenceSession] = {}
+
+    @classmethod
+    def from_model(cls, model, nodes, input_name: str, output_name: str) -> "FloatGraph":
+        """The chain ``nodes`` of a qonnx ModelWrapper, from ``input_name`` to ``output_name``."""
+        constants, shapes = {}, {input_name: model.get_tensor_shape(input_name)}
+        produced = {out for n in nodes for out in n.output}
+        for node in nodes:
             for name in list(node.input) + list(node.output):
                 if not name:
                     continue
                 init = model.get_initializer(name)
                 if init is not None and name not in produced:
-                    self.constants[name] = np.asarray(init)
+                    constants[name] = init
                 else:
-                    self.shapes[name] = list(model.get_tensor_shape(name) or [])
-        self._sessions: dict[int, ort.InferenceSession] = {}
+                    shapes[name] = list(model.get_tensor_shape(name) or [])
+        opsets = {imp.domain: imp.version for imp in model.model.opset_import}
+        return cls(nodes, constants, shapes, opsets, input_name, output_name)
 
     # -- serialization -------------------------------------------------------------------
     def to_onnx(self) -> onnx.ModelProto:
         """This sub-graph as a standalone ONNX model (batch dimension symbolic)."""
         inits = [onnx.numpy_helper.from_array(v, k) for k, v in self.constants.items()]
+        inner = [k for k in self.shapes if k not in (self.input_name, self.output_name)]
         graph = helper.make_graph(
             self.nodes, "fpgaflow_host", [_batched_vi(self.input_name, self.shapes[self.input_name])],
             [_batched_vi(self.output_name, self.shapes[self.output_name])], initializer=inits,
-            value_info=[_batched_vi(k, v) for k, v in self.shapes.items()
-                        if k not in (self.input_name, self.output_name)])
-        model = qonnx_make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in self.opsets.items()])
-        return model
+            value_info=[_batched_vi(k, self.shapes[k]) for k in inner])
+        return qonnx_make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in self.opsets.items()])
 
     @classmethod
     def from_onnx(cls, proto: onnx.ModelProto) -> "FloatGraph":
         """Load a sub-graph written by :meth:`to_onnx`."""
-        from qonnx.core.modelwrapper import ModelWrapper
-
-        model = ModelWrapper(proto)
-        shapes = {}
-        for vi in list(proto.graph.input) + list(proto.graph.output) + list(proto.graph.value_info):
-            dims = [1] + [d.dim_value for d in vi.type.tensor_type.shape.dim][1:]
-            shapes[vi.name] = dims
-        model.get_tensor_shape = lambda name: shapes.get(name)  # shapes recorded with batch 1
-        return cls(model, list(proto.graph.node), proto.graph.input[0].name, proto.graph.output[0].name)
+        g = proto.graph
+        shapes = {vi.name: [1] + [d.dim_value for d in vi.type.tensor_type.shape.dim][1:]
+                  for vi in list(g.input) + list(g.output) + list(g.value_info)}
+        constants = {i.name: onnx.numpy_helper.to_array(i) for i in g.initializer}
+        opsets = {imp.domain: imp.version for imp in proto.opset_import}
+        return cls(list(g.node), constants, shapes, opsets, g.input[0].name, g.output[0].name)
 
     # -- execution -----------------------------------------------------------------------
     def __call__(self, x: np.ndarray) -> np.ndarray:

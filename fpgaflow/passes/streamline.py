@@ -206,7 +206,7 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
     first = chain[matmuls[0]]
     _check_matmul(model, first)
     x_scale, x_spec, _ = activation_source(model, first.input[0], first.name)
-    host_in = HostInput(FloatGraph(model, chain[:matmuls[0]], input_name, first.input[0]), x_scale, x_spec)
+    host_in = HostInput(FloatGraph.from_model(model, chain[:matmuls[0]], input_name, first.input[0]), x_scale, x_spec)
 
     layers, host_out = [], None
     for k, index in enumerate(matmuls):
@@ -232,7 +232,7 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
         table = None
         if quant_out is not None:
             out_scale, out_spec, qnode = activation_source(model, quant_out, target)
-            act = ActivationChain(FloatGraph(model, post, mm.output[0], quant_out), value_scale, out_scale,
+            act = ActivationChain(FloatGraph.from_model(model, post, mm.output[0], quant_out), value_scale, out_scale,
                                   out_spec, where=f"node {mm.name} -> {qnode.name}")
             acc_lo, acc_hi = accumulator_bounds(weights, x_spec)
             table, negate = derive_thresholds(act, acc_lo, acc_hi)
@@ -244,7 +244,7 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
         if rest is not None:
             src = quant_out if quant_out is not None else mm.output[0]
             vscale = np.full(weights.shape[1], x_scale) if quant_out is not None else value_scale
-            graph = FloatGraph(model, rest, src, output_name) if rest else None
+            graph = FloatGraph.from_model(model, rest, src, output_name) if rest else None
             host_out = HostOutput(vscale, graph, output_shape)
             host_out.source_tensor = src
     return HardwareGraph(name=name, input_name=input_name, input_shape=model.get_tensor_shape(input_name),

@@ -1,0 +1,97 @@
+"""The build flow: frontend -> streamline -> fold -> codegen -> verify -> estimate -> report."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, ContextManager
+
+from fpgaflow.boards import Board
+from fpgaflow.codegen.compile import compile_csim
+from fpgaflow.codegen.hls import write_hls
+from fpgaflow.codegen.host import write_host
+from fpgaflow.errors import UserError
+from fpgaflow.frontend.load import load_model
+from fpgaflow.passes.folding import apply_folding
+from fpgaflow.passes.streamline import streamline
+from fpgaflow.report import make_report, write_report
+from fpgaflow.verify import verify_build
+
+log = logging.getLogger(__name__)
+
+#: Without --target-fps, fold every layer to reach this many frames per second.
+DEFAULT_TARGET_FPS = 100_000
+
+_OUR_MARKERS = ("report.json", "host", "hls")
+
+
+@dataclass
+class BuildOptions:
+    """What ``fpgaflow build`` was asked for."""
+
+    board: Board
+    out_dir: Path
+    clock_mhz: float | None = None
+    target_fps: float | None = None
+    csim: bool = True
+    csim_samples: int = 300
+    seed: int = 0
+
+    @property
+    def clock(self) -> float:
+        return self.clock_mhz or self.board.clock_mhz
+
+
+def default_out_dir(model_path: str | Path) -> Path:
+    """``build/<model name>`` in the current directory."""
+    return Path("build") / Path(model_path).stem
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse to write into an existing folder that is not an fpgaflow build directory."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not any((out_dir / m).exists() for m in _OUR_MARKERS):
+        raise UserError(f"--out {out_dir}: folder exists and is not an fpgaflow build directory; "
+                        "choose a new or empty folder")
+
+
+def _no_progress(_title: str) -> ContextManager:
+    return contextlib.nullcontext()
+
+
+def build(model_path: str | Path, options: BuildOptions,
+          step: Callable[[str], ContextManager] = _no_progress) -> dict:
+    """Build ``model_path`` into ``options.out_dir`` and return the report dictionary."""
+    model_path = Path(model_path)
+    clock = options.clock
+    if clock <= 0:
+        raise UserError(f"--clock-mhz {clock}: must be positive")
+    target_fps = options.target_fps or DEFAULT_TARGET_FPS
+    if target_fps <= 0:
+        raise UserError(f"--target-fps {target_fps}: must be positive")
+    out_dir = Path(options.out_dir)
+    check_out_dir(out_dir)
+    with step("Loading and checking the model"):
+        model = load_model(model_path)
+    with step("Streamlining to integer layers"):
+        hg = streamline(model, model_path.stem)
+    target_cycles = max(1, int(clock * 1e6 // target_fps))
+    with step(f"Folding for {target_fps:,.0f} frames/s ({target_cycles} cycles per frame)"):
+        hg.layers = apply_folding(hg.layers, target_cycles)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with step("Generating HLS C++ and host edges"):
+        hls_dir = write_hls(hg, options.board, clock, out_dir)
+        write_host(hg, out_dir)
+    csim = None
+    if options.csim:
+        with step("Compiling the C simulation"):
+            compile_csim(hls_dir)
+        with step(f"C simulation vs execute_onnx on {options.csim_samples} random inputs"):
+            csim = verify_build(out_dir, model_path, options.csim_samples, options.seed)
+    report = make_report(hg.name, options.board, clock, hg.layers, csim)
+    report["target_fps"] = target_fps
+    write_report(report, out_dir)
+    return report

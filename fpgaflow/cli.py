@@ -1,0 +1,142 @@
+"""The ``fpgaflow`` command line (a contract: see DESIGN.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.console import Console
+
+from fpgaflow import __version__
+from fpgaflow.errors import UserError
+
+err = Console(stderr=True, highlight=False)
+
+
+def _progress(quiet: bool):
+    @contextlib.contextmanager
+    def step(title: str):
+        start = time.perf_counter()
+        if quiet:
+            yield
+            return
+        with err.status(title + " ..."):
+            yield
+        err.print(f"[green]done[/green] {title} ({time.perf_counter() - start:.1f} s)")
+
+    return step
+
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    if isinstance(exc, UserError):
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        sys.exit(2)
+    err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}", soft_wrap=True)
+    if debug:
+        err.print(traceback.format_exc())
+    else:
+        err.print("(run with --debug for the traceback)")
+    sys.exit(1)
+
+
+@contextlib.contextmanager
+def _errors(ctx: click.Context):
+    try:
+        yield
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns exceptions into exit codes
+        _fail(exc, ctx.obj["debug"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fpgaflow")
+@click.option("--debug", is_flag=True, help="Log details and show tracebacks of internal errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Quantized neural networks (QONNX) to bit-exact streaming HLS accelerators."""
+    ctx.obj = {"debug": debug}
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--board", default="pynq-z2", show_default=True, help="Board name or board YAML file.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>].")
+@click.option("--clock-mhz", type=float, help="Target clock [default: the board's].")
+@click.option("--target-fps", type=float, help="Frames per second to fold for [default: 100000].")
+@click.option("--no-csim", is_flag=True, help="Skip the C simulation check against execute_onnx.")
+@click.option("--csim-samples", type=click.IntRange(1), default=300, show_default=True,
+              help="Random inputs for the C simulation check.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@click.pass_context
+def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_samples, quiet):
+    """Build MODEL.onnx into HLS C++, check it by C simulation, and report."""
+    from fpgaflow.boards import load_board
+    from fpgaflow.build import BuildOptions, build as run_build, default_out_dir
+    from fpgaflow.report import format_report
+
+    with _errors(ctx):
+        options = BuildOptions(board=load_board(board), out_dir=out_dir or default_out_dir(model),
+                               clock_mhz=clock_mhz, target_fps=target_fps, csim=not no_csim,
+                               csim_samples=csim_samples)
+        report = run_build(model, options, _progress(quiet))
+        if not quiet:
+            click.echo(format_report(report), nl=False)
+            click.echo(f"wrote {options.out_dir}/ (hls/, host/, report.json, report.txt)")
+        if report["csim"] is not None and not report["csim"]["bit_exact"]:
+            err.print("[red]error:[/red] the C simulation does not match execute_onnx (see report.json 'csim')")
+            sys.exit(1)
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
+              help="X.npy: float32 (N, *model input shape[1:]).")
+@click.option("--output", "output_path", required=True, type=click.Path(path_type=Path), help="Y.npy to write.")
+@click.pass_context
+def csim(ctx, build_dir, input_path, output_path):
+    """Run the batch C simulation of BUILD_DIR on X.npy and write the outputs to Y.npy."""
+    from fpgaflow.csim import run_csim
+
+    with _errors(ctx):
+        if not input_path.is_file():
+            raise UserError(f"--input {input_path}: no such file")
+        try:
+            x = np.load(input_path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise UserError(f"--input {input_path}: not a .npy array ({exc})") from None
+        if output_path.exists() and output_path.is_dir():
+            raise UserError(f"--output {output_path}: is a directory")
+        result = run_csim(build_dir, x)
+        np.save(output_path, result.outputs)
+        n = len(result.outputs)
+        err.print(f"{n} samples: {result.run_s / max(n, 1) * 1e6:.2f} us/sample in C simulation "
+                  f"(+{result.host_s:.2f} s host, {result.compile_s:.1f} s compile); wrote {output_path}")
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--frames", type=click.IntRange(1), default=100, show_default=True)
+def sim(build_dir, frames):
+    """Cycle-accurate simulation of BUILD_DIR (not available yet)."""
+    err.print("[red]error:[/red] 'fpgaflow sim' (the cycle-accurate simulator) is not available yet; "
+              "report.json holds the analytical cycle estimate meanwhile")
+    sys.exit(2)
+
+
+@main.command()
+def boards():
+    """List the boards fpgaflow knows."""
+    from fpgaflow.boards import list_boards
+
+    for b in list_boards():
+        r = b.resources
+        click.echo(f"{b.name:<12} {b.part:<20} {b.ps}  {b.clock_mhz:g} MHz  LUT {r['lut']:,}  FF {r['ff']:,}  "
+                   f"DSP {r['dsp']}  BRAM18 {r['bram18']}  URAM {r['uram']}  {b.description}")

@@ -1,0 +1,56 @@
+"""Compile the generated C++ into the batch C simulation executable with g++ (cached)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+from fpgaflow.errors import UserError
+
+log = logging.getLogger(__name__)
+
+CXXFLAGS = ["-O2", "-std=c++14", "-w"]
+
+
+def ap_types_dir() -> Path:
+    """hls4ml's copy of the Apache-2.0 ap_int/ap_fixed headers."""
+    path = Path(str(resources.files("hls4ml"))) / "templates" / "vivado" / "ap_types"
+    if not (path / "ap_int.h").is_file():
+        raise UserError(f"ap_int.h not found under {path}; reinstall hls4ml (pip install hls4ml)")
+    return path
+
+
+def compile_csim(hls_dir: Path, hw_types: bool = False) -> Path:
+    """Build (or reuse) the C simulation executable of ``hls_dir``.
+
+    ``hw_types`` compiles with exact-width ap types everywhere (as synthesis sees them);
+    slower to build and run, and used to check that the fast build is equivalent.
+    """
+    hls_dir = Path(hls_dir)
+    compiler = shutil.which("g++")
+    if compiler is None:
+        raise UserError("g++ not found on PATH; install it (e.g. apt-get install g++) to run the C simulation")
+    sources = [hls_dir / "top.cpp", hls_dir / "testbench.cpp"]
+    flags = CXXFLAGS + (["-DFPGAFLOW_HW_TYPES"] if hw_types else [])
+    digest = hashlib.sha256(" ".join(flags).encode())
+    for path in sorted(hls_dir.glob("*.h")) + sorted((hls_dir / "fpgaflow").glob("*.h")) + sources:
+        digest.update(path.name.encode() + path.read_bytes())
+    digest = digest.hexdigest()
+    out_dir = hls_dir / "csim_build"
+    out_dir.mkdir(exist_ok=True)
+    exe = out_dir / ("csim_hw_types" if hw_types else "csim")
+    stamp = exe.with_suffix(".sha256")
+    if exe.exists() and stamp.exists() and stamp.read_text() == digest:
+        log.info("reusing %s", exe)
+        return exe
+    cmd = [compiler, *flags, "-I", str(hls_dir), "-I", str(ap_types_dir()), *map(str, sources), "-o", str(exe)]
+    log.info("compiling C simulation: %s", " ".join(cmd))
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"g++ failed (exit {proc.returncode}) building {exe}:\n{proc.stderr[-4000:]}")
+    stamp.write_text(digest)
+    return exe

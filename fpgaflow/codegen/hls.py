@@ -1,0 +1,111 @@
+"""Write the HLS C++ project of a hardware graph: config, parameters, top, testbench, TCL."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from fpgaflow import __version__
+from fpgaflow.boards import Board
+from fpgaflow.ir import HardwareGraph, IntSpec
+
+log = logging.getLogger(__name__)
+
+TOP = "fpgaflow_top"
+DEFAULT_FIFO_DEPTH = 2
+
+
+def templates_dir() -> Path:
+    """The folder of C++ kernel headers and Jinja2 templates."""
+    return Path(str(resources.files("fpgaflow.hls_templates")))
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def c_initializer(values: np.ndarray, hex_words: bool = False) -> str:
+    """A nested C brace initializer for an integer array."""
+    values = np.asarray(values)
+    if values.ndim == 1:
+        if hex_words:
+            return "{" + ",".join(f"0x{int(v):x}ULL" for v in values) + "}"
+        return "{" + ",".join(map(str, values.astype(np.int64).tolist())) + "}"
+    return "{" + ",\n".join(c_initializer(v, hex_words) for v in values) + "}"
+
+
+@dataclass
+class StreamDecl:
+    name: str
+    ctype: str
+    width: int
+    depth: int
+
+
+@dataclass
+class Endpoint:
+    spec: IntSpec
+    width: int
+    elems: int
+
+    @property
+    def ctype(self) -> str:
+        return self.spec.ctype()
+
+
+def _layer_view(layer, in_stream: str, out_stream: str) -> dict:
+    binding = layer.binding()
+    config = f"{layer.name}_config"
+    types = [(k, type(v)(v.hw.replace("{config}", config), v.csim)) for k, v in binding.types.items()]
+    types += [(f"{a.role}_t", a.ctype) for a in binding.arrays]
+    for array in binding.arrays:
+        array.init = c_initializer(array.values, array.hex_words)
+    pe, simd = layer.pe_simd
+    summary = f"{layer.in_elems} -> {layer.out_elems}, PE={pe}, SIMD={simd}"
+    return {"name": layer.name, "kind": layer.kind, "arith": layer.arith, "binding": binding, "types": types,
+            "summary": summary, "in_stream": in_stream, "out_stream": out_stream}
+
+
+def write_hls(hg: HardwareGraph, board: Board, clock_mhz: float, out_dir: Path,
+              fifo_depths: dict[str, int] | None = None) -> Path:
+    """Render ``out_dir/hls`` for ``hg``: config.h, params.h, top.cpp, testbench.cpp, hls.tcl.
+
+    The fpgaflow kernel headers are copied next to the sources so the folder builds on its own
+    (with Vitis HLS, or with g++ and hls4ml's ap_types headers).
+    """
+    hls = Path(out_dir) / "hls"
+    hls.mkdir(parents=True, exist_ok=True)
+    fifo_depths = fifo_depths or {}
+    layers = hg.layers
+    streams, views = [], []
+    for i, layer in enumerate(layers):
+        src = "in" if i == 0 else f"{layers[i - 1].name}_out"
+        dst = "out" if i == len(layers) - 1 else f"{layer.name}_out"
+        if dst != "out":
+            streams.append(StreamDecl(dst, layer.out_spec.ctype(), layer.out_width,
+                                      fifo_depths.get(dst, DEFAULT_FIFO_DEPTH)))
+        views.append(_layer_view(layer, src, dst))
+    headers = sorted({v["binding"].header for v in views})
+    context = {
+        "version": __version__, "model": hg.name, "top": TOP, "layers": views, "streams": streams,
+        "headers": headers, "part": board.part, "period_ns": f"{1000.0 / clock_mhz:.3f}",
+        "input": Endpoint(layers[0].in_spec, layers[0].in_width, layers[0].in_elems),
+        "output": Endpoint(layers[-1].out_spec, layers[-1].out_width, layers[-1].out_elems),
+    }
+    env = _environment()
+    for template, target in (("config.h.j2", "config.h"), ("params.h.j2", "params.h"), ("top.cpp.j2", "top.cpp"),
+                             ("testbench.cpp.j2", "testbench.cpp"), ("hls.tcl.j2", "hls.tcl")):
+        (hls / target).write_text(env.get_template(template).render(**context))
+    kernels = hls / "fpgaflow"
+    if kernels.exists():
+        shutil.rmtree(kernels)
+    shutil.copytree(templates_dir() / "fpgaflow", kernels)
+    log.info("wrote HLS sources to %s", hls)
+    return hls

@@ -1,0 +1,111 @@
+"""Batch C simulation of a build directory: host float edges around the compiled C++."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from fpgaflow.codegen.compile import compile_csim
+from fpgaflow.codegen.host import DESIGN_FILE
+from fpgaflow.errors import UserError
+from fpgaflow.frontend.float_exec import FloatGraph
+from fpgaflow.ir import HostInput, HostOutput, IntSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CsimResult:
+    """Integer accelerator outputs, final float outputs, and timings in seconds."""
+
+    ints: np.ndarray
+    outputs: np.ndarray
+    compile_s: float
+    run_s: float
+    host_s: float
+
+
+class Design:
+    """A build directory's host edges and interface, loaded from ``DIR/host``."""
+
+    def __init__(self, build_dir: str | Path):
+        self.dir = Path(build_dir)
+        host = self.dir / "host"
+        meta_path = host / DESIGN_FILE
+        if not meta_path.is_file() or not (self.dir / "hls" / "top.cpp").is_file():
+            raise UserError(f"{self.dir}: not an fpgaflow build directory (run 'fpgaflow build' first)")
+        self.meta = json.loads(meta_path.read_text())
+        i, o = self.meta["input"], self.meta["output"]
+        self.input_shape = i["shape"]
+        self.host_in = HostInput(FloatGraph.from_onnx(onnx.load(str(host / "input.onnx"))), i["scale"],
+                                 IntSpec(i["lo"], i["hi"], i["bipolar"]))
+        out_graph = FloatGraph.from_onnx(onnx.load(str(host / "output.onnx"))) \
+            if (host / "output.onnx").is_file() else None
+        self.host_out = HostOutput(np.asarray(o["value_scale"]), out_graph, o["shape"])
+        self.out_elems = o["elems"]
+
+    def check_input(self, x: np.ndarray, origin: str = "input") -> np.ndarray:
+        """``x`` as float32 of shape (N, *input_shape[1:]), or a UserError saying what is wrong."""
+        x = np.asarray(x)
+        want = tuple(self.input_shape[1:])
+        if x.ndim == len(want):
+            x = x[None]
+        if tuple(x.shape[1:]) != want:
+            if int(np.prod(x.shape[1:])) == int(np.prod(want)):
+                x = x.reshape((len(x),) + want)
+            else:
+                raise UserError(f"{origin}: shape {list(x.shape)}; the model takes (N, {', '.join(map(str, want))})")
+        if not np.issubdtype(x.dtype, np.number):
+            raise UserError(f"{origin}: dtype {x.dtype} is not numeric")
+        return x.astype(np.float32)
+
+
+def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path) -> np.ndarray:
+    fd, in_path = tempfile.mkstemp(suffix=".bin", dir=workdir)
+    os.close(fd)
+    out_path = in_path.replace(".bin", "_out.bin")
+    try:
+        codes.astype(np.int32).tofile(in_path)
+        proc = subprocess.run([str(exe), in_path, out_path], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"C simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        return np.fromfile(out_path, dtype=np.int64).reshape(len(codes), out_elems)
+    finally:
+        for p in (in_path, out_path):
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+def run_csim(build_dir: str | Path, x: np.ndarray, hw_types: bool = False, jobs: int | None = None) -> CsimResult:
+    """Run the C simulation of ``build_dir`` on the float batch ``x`` (N, *input shape[1:]).
+
+    The executable is compiled once and cached in the build directory; large batches are split
+    over ``jobs`` processes (default: the CPU count).
+    """
+    design = Design(build_dir)
+    x = design.check_input(x)
+    t0 = time.perf_counter()
+    exe = compile_csim(design.dir / "hls", hw_types=hw_types)
+    t1 = time.perf_counter()
+    codes = design.host_in(x)
+    t2 = time.perf_counter()
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(codes) // 2000 or 1))
+    workdir = design.dir / "hls" / "csim_build"
+    chunks = np.array_split(codes, jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        parts = list(pool.map(lambda c: _run(exe, c, design.out_elems, workdir), chunks))
+    ints = np.concatenate(parts)
+    t3 = time.perf_counter()
+    outputs = design.host_out(ints)
+    t4 = time.perf_counter()
+    return CsimResult(ints, outputs, compile_s=t1 - t0, run_s=t3 - t2, host_s=(t2 - t1) + (t4 - t3))

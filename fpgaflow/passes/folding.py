@@ -1,0 +1,57 @@
+"""Folding: PE and SIMD per layer so that every layer meets a cycles-per-frame target.
+
+Like FINN's SetFolding: for each matrix-vector unit, the legal (PE, SIMD) pair with the fewest
+parallel lanes whose cycles meet the target (SIMD preferred over PE at equal cost, since SIMD
+widens a memory word while PE multiplies memories). Where PE and the next layer's SIMD differ,
+a stream width converter is inserted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fpgaflow.layers.mvau import MatrixVectorUnit
+from fpgaflow.layers.width_converter import StreamWidthConverter
+
+log = logging.getLogger(__name__)
+
+
+def divisors(n: int) -> list[int]:
+    """The divisors of n, ascending."""
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def fold_layer(layer: MatrixVectorUnit, target_cycles: int) -> tuple[int, int]:
+    """The cheapest legal (PE, SIMD) meeting ``target_cycles``, else the fastest legal one."""
+    options = [(pe, simd) for pe in divisors(layer.mh) for simd in divisors(layer.mw)
+               if layer.check_folding(pe, simd) is None]
+
+    def cycles(o):
+        return (layer.mh // o[0]) * (layer.mw // o[1])
+
+    meeting = [o for o in options if cycles(o) <= target_cycles]
+    if meeting:
+        return min(meeting, key=lambda o: (o[0] * o[1], o[0], cycles(o)))
+    best = min(options, key=lambda o: (cycles(o), o[0] * o[1]))
+    log.warning("%s cannot reach %d cycles per frame; fastest legal folding PE=%d SIMD=%d gives %d",
+                layer.name, target_cycles, best[0], best[1], cycles(best))
+    return best
+
+
+def apply_folding(layers: list, target_cycles: int) -> list:
+    """Set PE/SIMD of every matrix-vector unit and insert width converters between layers."""
+    for layer in layers:
+        if isinstance(layer, MatrixVectorUnit):
+            layer.pe, layer.simd = fold_layer(layer, target_cycles)
+    return insert_width_converters([l for l in layers if not isinstance(l, StreamWidthConverter)])
+
+
+def insert_width_converters(layers: list) -> list:
+    """The layer chain with a converter wherever a layer's output width differs from the next input."""
+    out = []
+    for prev, nxt in zip(layers, layers[1:] + [None]):
+        out.append(prev)
+        if nxt is not None and prev.out_width != nxt.in_width:
+            out.append(StreamWidthConverter(f"{prev.name}_to_{nxt.name}", prev.out_spec, prev.out_elems,
+                                            prev.out_width, nxt.in_width))
+    return out

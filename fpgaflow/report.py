@@ -1,0 +1,71 @@
+"""report.json (keys are a contract: add, never rename) and a human-readable report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fpgaflow.boards import Board
+
+UTILISATION_LIMIT = 0.8
+
+
+def layer_rows(layers) -> list[dict]:
+    """One report row per layer kit."""
+    rows = []
+    for layer in layers:
+        pe, simd = layer.pe_simd
+        res = layer.resources()
+        rows.append({"name": layer.name, "kind": layer.kind, "arith": layer.arith, "pe": pe, "simd": simd,
+                     "cycles": layer.cycles(), **{k: res[k] for k in ("lut", "ff", "dsp", "bram18")},
+                     **layer.describe()})
+    return rows
+
+
+def make_report(model: str, board: Board, clock_mhz: float, layers, csim: dict | None) -> dict:
+    """The report dictionary (analytical cycles: II = slowest layer, latency = sum of stages)."""
+    rows = layer_rows(layers)
+    totals = {k: sum(r[k] for r in rows) for k in ("lut", "ff", "dsp", "bram18")}
+    fits = all(totals[k] <= UTILISATION_LIMIT * board.resources[k] for k in totals)
+    ii = max(r["cycles"] for r in rows)
+    latency = sum(layer.cycles() + layer.pipeline_depth() for layer in layers)
+    bottleneck = max(rows, key=lambda r: r["cycles"])["name"]
+    return {
+        "model": model, "board": board.name, "part": board.part, "clock_mhz": clock_mhz,
+        "layers": rows, "totals": totals,
+        "budget": {k: int(UTILISATION_LIMIT * board.resources[k]) for k in totals},
+        "fits": fits, "cycles": {"latency": latency, "ii": ii, "source": "estimate"},
+        "bottleneck": bottleneck, "fps": clock_mhz * 1e6 / ii, "csim": csim,
+    }
+
+
+def write_report(report: dict, out_dir: Path) -> None:
+    """Write report.json and report.txt into ``out_dir``."""
+    out_dir = Path(out_dir)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2))
+    (out_dir / "report.txt").write_text(format_report(report))
+
+
+def format_report(report: dict) -> str:
+    """A plain-text table of the report."""
+    lines = [f"fpgaflow report: {report['model']} on {report['board']} ({report['part']}) at "
+             f"{report['clock_mhz']:g} MHz", ""]
+    head = f"{'layer':<28}{'kind':<16}{'arith':<7}{'PE':>5}{'SIMD':>6}{'cycles':>9}{'LUT':>8}{'FF':>8}{'DSP':>6}{'BRAM18':>8}"
+    lines += [head, "-" * len(head)]
+    for r in report["layers"]:
+        lines.append(f"{r['name']:<28}{r['kind']:<16}{r['arith']:<7}{r['pe']:>5}{r['simd']:>6}{r['cycles']:>9}"
+                     f"{r['lut']:>8}{r['ff']:>8}{r['dsp']:>6}{r['bram18']:>8}")
+    t, b = report["totals"], report["budget"]
+    lines.append("-" * len(head))
+    lines.append(f"{'total':<62}{t['lut']:>8}{t['ff']:>8}{t['dsp']:>6}{t['bram18']:>8}")
+    lines.append(f"{'budget (80% of the board)':<62}{b['lut']:>8}{b['ff']:>8}{b['dsp']:>6}{b['bram18']:>8}")
+    lines += ["", f"fits: {'yes' if report['fits'] else 'NO'}",
+              f"II: {report['cycles']['ii']} cycles (bottleneck {report['bottleneck']}), latency "
+              f"{report['cycles']['latency']} cycles, {report['fps']:,.0f} frames/s"]
+    c = report.get("csim")
+    if c:
+        lines.append(f"csim vs execute_onnx: {c['samples']} inputs, bit-exact: {'yes' if c['bit_exact'] else 'NO'}, "
+                     f"max |diff| {c['max_abs_diff']:.3g}")
+    else:
+        lines.append("csim: skipped (--no-csim)")
+    return "\n".join(lines) + "\n"
