@@ -77,6 +77,7 @@ _KIND_SPECS = {
 }
 
 DEFAULT_EPOCHS = 30
+_BATCH = 64
 
 
 class _BinaryWeightPo2(SignedBinaryWeightPerTensorConst):
@@ -201,7 +202,7 @@ def train_mlp(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
     loss_fn = nn.CrossEntropyLoss()
-    batch = 64
+    batch = _BATCH
     start = time.perf_counter()
     model.train()
     for _ in range(epochs):

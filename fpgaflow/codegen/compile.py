@@ -13,7 +13,7 @@ from fpgaflow.errors import UserError
 
 log = logging.getLogger(__name__)
 
-CXXFLAGS = ["-O2", "-std=c++14", "-w"]
+CXXFLAGS = ["-O3", "-std=c++14", "-w"]
 
 
 def ap_types_dir() -> Path:

@@ -156,6 +156,8 @@ class MatrixVectorUnit(LayerKit):
             pb = self._product_bits()
             types["product"] = CType(self._product())
             types["product_t"] = CType(f"ap_int<{pb}>", "int32_t" if pb <= 32 else "int64_t")
+            lo, hi = (0, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
+            types["in_store_t"] = CType(self.in_spec.ctype(), native_int_type(lo, hi))
         arrays = [self._weight_array()]
         if self.table is not None:
             constants.update(self.table.constants())

@@ -39,9 +39,19 @@ struct mul_bipolar_input {  // input bit 1 = +1, 0 = -1
 // word_t: what one input token becomes; row_t: the weights of one (pe, tile).
 template <class CFG>
 struct mac {
-    typedef vec<typename CFG::in_t, CFG::simd> word_t;
+    // in_store_t is in_t in hardware builds, a native int in the C simulation (decoded once
+    // per token, so the dot product runs on plain integers).
+    typedef vec<typename CFG::in_store_t, CFG::simd> word_t;
     typedef typename CFG::weights_t row_t[CFG::simd];
-    static word_t prepare(const word_t& x) { return x; }
+    static word_t prepare(const vec<typename CFG::in_t, CFG::simd>& x) {
+#pragma HLS INLINE
+        word_t w;
+        for (unsigned s = 0; s < CFG::simd; s++) {
+#pragma HLS UNROLL
+            w[s] = num(x[s]);
+        }
+        return w;
+    }
     static typename CFG::acc_t dot(const word_t& x, const row_t& w) {
 #pragma HLS INLINE
         typename CFG::acc_t sum = 0;
