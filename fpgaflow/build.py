@@ -41,7 +41,7 @@ class BuildOptions:
 
     @property
     def clock(self) -> float:
-        return self.clock_mhz or self.board.clock_mhz
+        return self.clock_mhz if self.clock_mhz is not None else self.board.clock_mhz
 
 
 def default_out_dir(model_path: str | Path) -> Path:
@@ -69,7 +69,7 @@ def build(model_path: str | Path, options: BuildOptions,
     clock = options.clock
     if clock <= 0:
         raise UserError(f"--clock-mhz {clock}: must be positive")
-    target_fps = options.target_fps or DEFAULT_TARGET_FPS
+    target_fps = options.target_fps if options.target_fps is not None else DEFAULT_TARGET_FPS
     if target_fps <= 0:
         raise UserError(f"--target-fps {target_fps}: must be positive")
     out_dir = Path(options.out_dir)

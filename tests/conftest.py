@@ -1,0 +1,41 @@
+"""Shared fixtures: the shipped reference models and a build-and-compare helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fpgaflow.boards import load_board
+from fpgaflow.build import BuildOptions, build
+from fpgaflow.csim import run_csim
+from fpgaflow.frontend.reference import Reference
+from fpgaflow.verify import compare, random_inputs
+
+MODELS = Path(__file__).parent / "models"
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return MODELS
+
+
+def build_model(model_path: Path, out_dir: Path, **kwargs) -> dict:
+    """Build without the built-in check (the tests compare against the reference themselves)."""
+    options = BuildOptions(board=load_board("pynq-z2"), out_dir=out_dir, csim=False, **kwargs)
+    return build(model_path, options)
+
+
+def csim_vs_reference(model_path: Path, build_dir: Path, n: int, seed: int = 1, extreme: bool = True) -> dict:
+    """C simulation against qonnx's execute_onnx on ``n`` inputs (a quarter with sigma 2).
+
+    With ``extreme``, a few inputs far outside any training range (+-1e3, zeros) are added.
+    """
+    reference = Reference(model_path)
+    x = random_inputs(reference.input_shape, n, seed)
+    if extreme:
+        x[:3] = np.stack([np.full(x.shape[1:], 1e3), np.full(x.shape[1:], -1e3), np.zeros(x.shape[1:])])
+    ref_out, _ = reference.run(x)
+    got = run_csim(build_dir, x)
+    return compare(ref_out, got.outputs)

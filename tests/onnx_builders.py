@@ -1,0 +1,50 @@
+"""Small hand-made QONNX graphs for error-path tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+QONNX_DOMAIN = "qonnx.custom_op.general"
+
+
+def _quant(name: str, inp: str, out: str, bits: int, signed: int = 1) -> tuple[onnx.NodeProto, list]:
+    consts = [numpy_helper.from_array(np.array(v, dtype=np.float32), f"{name}_{k}")
+              for k, v in (("scale", 1.0), ("zp", 0.0), ("bits", float(bits)))]
+    node = helper.make_node("Quant", [inp] + [c.name for c in consts], [out], domain=QONNX_DOMAIN,
+                            signed=signed, narrow=0, rounding_mode="ROUND")
+    return node, consts
+
+
+def save(model_path, nodes, inits, in_shape, out_shape):
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(QONNX_DOMAIN, 1)])
+    onnx.save(model, str(model_path))
+    return model_path
+
+
+def conv_model(path):
+    """x -> Quant(8b) -> Conv(quantized 4b weights) -> y."""
+    q_in, c_in = _quant("qin", "x", "xq", 8)
+    w = numpy_helper.from_array(np.random.default_rng(0).integers(-3, 4, (2, 1, 3, 3)).astype(np.float32), "w")
+    q_w, c_w = _quant("qw", "w", "wq", 4)
+    conv = helper.make_node("Conv", ["xq", "wq"], ["y"], kernel_shape=[3, 3])
+    return save(path, [q_in, q_w, conv], c_in + c_w + [w], [1, 1, 6, 6], [1, 2, 4, 4])
+
+
+def float_weight_model(path):
+    """x -> Quant(8b) -> MatMul(float weight, no Quant) -> y."""
+    q_in, c_in = _quant("qin", "x", "xq", 8)
+    w = numpy_helper.from_array(np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32), "w")
+    mm = helper.make_node("MatMul", ["xq", "w"], ["y"])
+    return save(path, [q_in, mm], c_in + [w], [1, 8], [1, 4])
+
+
+def unquantized_input_model(path):
+    """x -> MatMul(quantized weight) -> y: the activation is never quantized."""
+    w = numpy_helper.from_array(np.random.default_rng(0).integers(-3, 4, (8, 4)).astype(np.float32), "w")
+    q_w, c_w = _quant("qw", "w", "wq", 4)
+    mm = helper.make_node("MatMul", ["x", "wq"], ["y"])
+    return save(path, [q_w, mm], c_w + [w], [1, 8], [1, 4])
