@@ -85,10 +85,10 @@ def build(model_path: str | Path, options: BuildOptions,
     with step("Generating HLS C++ and host edges"):
         hls_dir = write_hls(hg, options.board, clock, out_dir)
         write_host(hg, out_dir)
+    with step("Compiling the C simulation"):
+        compile_csim(hls_dir)
     csim = None
     if options.csim:
-        with step("Compiling the C simulation"):
-            compile_csim(hls_dir)
         with step(f"C simulation vs execute_onnx on {options.csim_samples} random inputs"):
             csim = verify_build(out_dir, model_path, options.csim_samples, options.seed)
     report = make_report(hg.name, options.board, clock, hg.layers, csim)

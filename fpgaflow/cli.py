@@ -71,7 +71,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>].")
 @click.option("--clock-mhz", type=float, help="Target clock [default: the board's].")
 @click.option("--target-fps", type=float, help="Frames per second to fold for [default: 100000].")
-@click.option("--no-csim", is_flag=True, help="Skip the C simulation check against execute_onnx.")
+@click.option("--no-csim", is_flag=True, help="Skip the C simulation check against execute_onnx (the simulator is still compiled).")
 @click.option("--csim-samples", type=click.IntRange(1), default=300, show_default=True,
               help="Random inputs for the C simulation check.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
