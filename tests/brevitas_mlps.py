@@ -2,21 +2,23 @@
 
 Test-support module (it contains no tests). It trains tiny quantized MLPs
 (64 -> 64 -> 32 -> 10) on ``sklearn.datasets.load_digits`` (8x8 images,
-10 classes, pixels scaled to [0, 1]) in a couple of seconds on a few CPU
-cores, and exports them with :func:`brevitas.export.export_qonnx`.
+10 classes, pixels scaled to [0, 1]) in 2-3 seconds each on one CPU thread,
+and exports them with :func:`brevitas.export.export_qonnx` using a
+``(1, 64)`` float32 dummy input.
 
 Kinds (see :data:`KINDS`):
 
 ``"w4a4_bias"``
-    8-bit signed input quantizer, hidden ``QuantLinear`` layers with 4-bit
-    weights and a (float, unquantized) bias, 4-bit ``QuantReLU`` after each
-    hidden layer, final ``QuantLinear`` (4-bit weights, bias) producing the
-    logits. There is no quantizer after the last layer.
+    8-bit signed input quantizer (``QuantIdentity``), hidden ``QuantLinear``
+    layers with 4-bit weights and a float (unquantized) bias, 4-bit
+    ``QuantReLU`` after each hidden layer, final ``QuantLinear`` (4-bit
+    weights, float bias) producing the logits. There is no quantizer after
+    the last layer: the graph output is the float Gemm result.
 ``"w4a4_bn"``
     As ``"w4a4_bias"`` but the hidden linear layers have ``bias=False`` and are
     followed by ``nn.BatchNorm1d`` before the 4-bit ``QuantReLU``.
 ``"w2a2"``
-    As ``"w4a4_bn"`` with 2-bit weights (narrow range, i.e. ternary values
+    As ``"w4a4_bn"`` with 2-bit weights (narrow range, i.e. the integers
     {-1, 0, 1} times the scale) and 2-bit unsigned activations. The input
     quantizer stays 8-bit.
 ``"binary"``
@@ -26,10 +28,21 @@ Kinds (see :data:`KINDS`):
     quantizer stays 8-bit (not bipolar), which keeps the grey levels of the
     tiny 8x8 images.
 
-``po2_scales=True`` (default) uses brevitas' fixed-point quantizers so that all
-weight/activation scales are powers of two (binary: constant scale 1.0).
+``po2_scales=True`` (default) uses brevitas' fixed-point quantizers
+(``Int8ActPerTensorFixedPoint``, ``Int8WeightPerTensorFixedPoint``,
+``Uint8ActPerTensorFixedPoint`` with bit-width overrides), so every scale is a
+power of two; binary layers use constant scale 1.0.
 ``po2_scales=False`` uses brevitas' default float-scale quantizers
-(binary: brevitas' default constant weight scale 0.1, activation scale 1.0).
+(``Int8ActPerTensorFloat``, ``Int8WeightPerTensorFloat``,
+``Uint8ActPerTensorFloat``); binary layers keep brevitas' default constant
+weight scale 0.1 and activation scale 1.0. Note that the float input scale
+comes out as exactly 1/128 anyway, because the largest pixel value is 1.0.
+
+Exported graphs (after ``qonnx.util.cleanup.cleanup_model``) contain only
+``Quant``/``BipolarQuant``, ``Gemm`` or ``MatMul`` (bias inside the last
+``Gemm``), ``BatchNormalization`` and ``Relu``; with the dynamo exporter
+(brevitas' default on torch >= 2.9) every linear layer is a ``Gemm`` with
+``transB=1``, with ``dynamo=False`` the bias-free ones are ``MatMul``.
 """
 
 from __future__ import annotations

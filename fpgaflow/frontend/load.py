@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
@@ -56,7 +58,9 @@ def load_model(path: str | Path) -> ModelWrapper:
     proto = read_onnx(path)
     try:
         model = cleanup_model(ModelWrapper(proto))
+        _give_gemms_a_bias(model)
         model = model.transform(GemmToMatMul())
+        model = model.transform(GiveUniqueNodeNames())
         model = model.transform(InferShapes())
         model = model.transform(InferDataTypes())
     except UserError:
@@ -76,6 +80,19 @@ def load_model(path: str | Path) -> ModelWrapper:
                         "export the model with a fixed shape and batch size 1")
     log.debug("loaded %s: %d nodes", path, len(model.graph.node))
     return model
+
+
+def _give_gemms_a_bias(model: ModelWrapper) -> None:
+    """Add an explicit zero C input to bias-free Gemms (qonnx's GemmToMatMul needs one).
+
+    Adding +0.0 leaves every float result unchanged, so the reference semantics are kept.
+    """
+    for node in model.graph.node:
+        if node.op_type == "Gemm" and len(node.input) == 2:
+            shape = model.get_tensor_shape(node.output[0])
+            name = model.make_new_valueinfo_name()
+            model.set_initializer(name, np.zeros(shape[-1:], dtype=np.float32))
+            node.input.append(name)
 
 
 def check_supported(model: ModelWrapper) -> None:

@@ -229,6 +229,8 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
             rest = post[qpos[-1] + 1:] if qpos else post
             post = post[:qpos[-1] + 1] if qpos else []
         lname = c_identifier(mm.name)
+        if any(layer.name == lname for layer in layers):
+            lname = f"{lname}_{k}"
         table = None
         if quant_out is not None:
             out_scale, out_spec, qnode = activation_source(model, quant_out, target)
