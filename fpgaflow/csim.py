@@ -91,7 +91,7 @@ def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path) -> np.ndar
 
 
 def run_csim(build_dir: str | Path, x: np.ndarray, hw_types: bool = False, jobs: int | None = None,
-             chunk: int = 4096) -> CsimResult:
+             chunk: int = 2048) -> CsimResult:
     """Run the C simulation of ``build_dir`` on the float batch ``x`` (N, *input shape[1:]).
 
     The executable is compiled once and cached in the build directory. The batch is cut into

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import platform
 import shutil
 import subprocess
 from importlib import resources
@@ -14,6 +15,26 @@ from fpgaflow.errors import UserError
 log = logging.getLogger(__name__)
 
 CXXFLAGS = ["-O3", "-std=c++14", "-w"]
+
+
+def cpu_flags() -> list[str]:
+    """The x86-64 micro-architecture level this machine supports (vector units, popcnt).
+
+    The level is part of the compile cache key, so a build directory moved to an older CPU
+    is recompiled rather than run with instructions that CPU lacks.
+    """
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return []
+    try:
+        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                         if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return []
+    if {"avx2", "fma", "bmi2", "movbe"} <= flags:
+        return ["-march=x86-64-v3"]
+    if {"sse4_2", "popcnt", "ssse3"} <= flags:
+        return ["-march=x86-64-v2"]
+    return []
 
 
 def ap_types_dir() -> Path:
@@ -35,7 +56,7 @@ def compile_csim(hls_dir: Path, hw_types: bool = False) -> Path:
     if compiler is None:
         raise UserError("g++ not found on PATH; install it (e.g. apt-get install g++) to run the C simulation")
     sources = [hls_dir / "top.cpp", hls_dir / "testbench.cpp"]
-    flags = CXXFLAGS + (["-DFPGAFLOW_HW_TYPES"] if hw_types else [])
+    flags = CXXFLAGS + cpu_flags() + (["-DFPGAFLOW_HW_TYPES"] if hw_types else [])
     digest = hashlib.sha256(" ".join(flags).encode())
     for path in sorted(hls_dir.glob("*.h")) + sorted((hls_dir / "fpgaflow").glob("*.h")) + sources:
         digest.update(path.name.encode() + path.read_bytes())

@@ -24,6 +24,16 @@ from fpgaflow.errors import UserError
 BATCH = "N"
 
 
+def _session_options() -> ort.SessionOptions:
+    # One thread, no spin-waiting: the host edges run beside the C simulation processes.
+    # Element-wise results do not depend on the thread count.
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
 def _batched_vi(name: str, shape: list[int], elem_type: int = TensorProto.FLOAT) -> onnx.ValueInfoProto:
     return helper.make_tensor_value_info(name, elem_type, [BATCH] + list(shape[1:]))
 
@@ -135,7 +145,8 @@ class FloatGraph:
         model = qonnx_make_model(graph)
         model.opset_import[0].version = self.opsets.get("", 13)
         try:
-            return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(model.SerializeToString(), _session_options(),
+                                        providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise UserError(f"node {node.name} ({node.op_type}): onnxruntime cannot run it with a batch "
                             f"dimension ({str(exc).splitlines()[0]})") from None
