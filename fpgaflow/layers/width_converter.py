@@ -12,7 +12,11 @@ from fpgaflow.layers.base import Binding, CType, LayerKit
 
 @dataclass
 class StreamWidthConverter(LayerKit):
-    """Moves ``elems`` elements per frame, one per cycle, from ``in_w``- to ``out_w``-wide tokens."""
+    """Re-chunks ``elems`` elements per frame from ``in_w``- to ``out_w``-wide tokens.
+
+    One token per cycle on the wider side when one width divides the other, else one element
+    per cycle.
+    """
 
     name: str
     spec: IntSpec
@@ -59,6 +63,10 @@ class StreamWidthConverter(LayerKit):
                        types={"elem_t": CType(self.spec.ctype())})
 
     def cycles(self):
+        if self.out_w % self.in_w == 0:
+            return self.elems // self.in_w
+        if self.in_w % self.out_w == 0:
+            return self.elems // self.out_w
         return self.elems
 
     def pipeline_depth(self):

@@ -10,7 +10,7 @@
 #define FPGAFLOW_MVAU_H
 
 #include "fpgaflow/stream.h"
-#include "fpgaflow/thresholds.h"
+#include "fpgaflow/thresholding.h"
 #include "fpgaflow/types.h"
 
 namespace fpgaflow {

@@ -2,8 +2,8 @@
 //
 // A channel's output is out_lo + out_step * (number of its thresholds <= acc). Thresholds are
 // sorted, so the count is a binary search with a fixed trip count (log2 comparators).
-#ifndef FPGAFLOW_THRESHOLDS_H
-#define FPGAFLOW_THRESHOLDS_H
+#ifndef FPGAFLOW_THRESHOLDING_H
+#define FPGAFLOW_THRESHOLDING_H
 
 #include "fpgaflow/stream.h"
 #include "fpgaflow/types.h"
