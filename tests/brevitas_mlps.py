@@ -336,20 +336,12 @@ def make_mlp_with_model(
     return path, model
 
 
-def make_mlp(
-    kind: str,
-    out_dir: pathlib.Path,
-    seed: int = 0,
-    epochs: int = DEFAULT_EPOCHS,
-    po2_scales: bool = True,
-    dynamo: bool | None = None,
-) -> pathlib.Path:
+def make_mlp(kind: str, out_dir: pathlib.Path, **kwargs) -> pathlib.Path:
     """Train and export an MLP of the given kind to QONNX; return the ``.onnx`` path.
 
     See :func:`make_mlp_with_model` for the arguments.
     """
-    return make_mlp_with_model(kind, out_dir, seed, epochs, po2_scales, dynamo)[0]
-
+    return make_mlp_with_model(kind, out_dir, **kwargs)[0]
 
 def check_against_brevitas(
     onnx_path: pathlib.Path, torch_model: nn.Module, x: np.ndarray, atol: float = 1e-4

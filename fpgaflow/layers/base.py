@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -63,6 +64,19 @@ def acc_ctype(bits: int) -> CType:
     return CType(f"ap_int<{bits}>", "int32_t" if bits <= 32 else "int64_t")
 
 
+class StreamShape(NamedTuple):
+    """Elements per token (width) and per frame (elems) of a layer's input and output."""
+
+    in_width: int
+    out_width: int
+    in_elems: int
+    out_elems: int
+
+
+def _shape_field(name: str, doc: str) -> property:
+    return property(lambda self: getattr(self.stream_shape(), name), doc=doc)
+
+
 class LayerKit(ABC):
     """One hardware layer kind: integer semantics, template binding, schedule and resources.
 
@@ -84,23 +98,14 @@ class LayerKit(ABC):
     def pe_simd(self) -> tuple[int, int]:
         return (1, 1)
 
-    @property
     @abstractmethod
-    def in_width(self) -> int: ...
+    def stream_shape(self) -> StreamShape:
+        """Token widths and elements per frame on the input and output streams."""
 
-    @property
-    @abstractmethod
-    def out_width(self) -> int: ...
-
-    @property
-    @abstractmethod
-    def in_elems(self) -> int:
-        """Elements read per frame."""
-
-    @property
-    @abstractmethod
-    def out_elems(self) -> int:
-        """Elements written per frame."""
+    in_width = _shape_field("in_width", "Elements per input token.")
+    out_width = _shape_field("out_width", "Elements per output token.")
+    in_elems = _shape_field("in_elems", "Elements read per frame.")
+    out_elems = _shape_field("out_elems", "Elements written per frame.")
 
     @property
     def in_tokens(self) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, acc_ctype, native_int_type
+from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type
 from fpgaflow.layers.thresholding import ThresholdTable
 
 #: XNOR words are packed into at most 64 bits per (PE, tile).
@@ -59,21 +59,8 @@ class MatrixVectorUnit(LayerKit):
     def pe_simd(self):
         return (self.pe, self.simd)
 
-    @property
-    def in_width(self):
-        return self.simd
-
-    @property
-    def out_width(self):
-        return self.pe
-
-    @property
-    def in_elems(self):
-        return self.mw
-
-    @property
-    def out_elems(self):
-        return self.mh
+    def stream_shape(self):
+        return StreamShape(self.simd, self.pe, self.mw, self.mh)
 
     @property
     def arith(self) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, native_int_type
+from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, native_int_type
 
 
 @dataclass
@@ -76,21 +76,8 @@ class Thresholding(LayerKit):
     def pe_simd(self):
         return (self.pe, 1)
 
-    @property
-    def in_width(self):
-        return self.pe
-
-    @property
-    def out_width(self):
-        return self.pe
-
-    @property
-    def in_elems(self):
-        return self.channels
-
-    @property
-    def out_elems(self):
-        return self.channels
+    def stream_shape(self):
+        return StreamShape(self.pe, self.pe, self.channels, self.channels)
 
     def reference(self, x):
         return self.table.apply(x)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
 
 
 @dataclass
@@ -38,21 +38,8 @@ class StreamWidthConverter(LayerKit):
     def out_spec(self):
         return self.spec
 
-    @property
-    def in_width(self):
-        return self.in_w
-
-    @property
-    def out_width(self):
-        return self.out_w
-
-    @property
-    def in_elems(self):
-        return self.elems
-
-    @property
-    def out_elems(self):
-        return self.elems
+    def stream_shape(self):
+        return StreamShape(self.in_w, self.out_w, self.elems, self.elems)
 
     def reference(self, x):
         return np.asarray(x, dtype=np.int64)
