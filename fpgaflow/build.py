@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager
 
@@ -14,7 +14,9 @@ from fpgaflow.codegen.hls import write_hls
 from fpgaflow.codegen.host import write_host
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.load import load_model
-from fpgaflow.passes.folding import apply_folding
+from fpgaflow.layers.mvau import ARITH_KINDS, DEFAULT_SPARSE_THRESHOLD, MatrixVectorUnit, arith_options
+from fpgaflow.passes.folding import apply_folding, balance_sparse_channels
+from fpgaflow.passes.prune import remove_dead_neurons
 from fpgaflow.passes.streamline import streamline
 from fpgaflow.report import make_report, write_report
 from fpgaflow.verify import verify_build
@@ -38,6 +40,8 @@ class BuildOptions:
     csim: bool = True
     csim_samples: int = 300
     seed: int = 0
+    arith: dict[str, str] = field(default_factory=dict)  # layer name -> arith kind, "sparse" or "dense"
+    sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD
 
     @property
     def clock(self) -> float:
@@ -78,6 +82,10 @@ def build(model_path: str | Path, options: BuildOptions,
         model = load_model(model_path)
     with step("Streamlining to integer layers"):
         hg = streamline(model, model_path.stem)
+    with step("Removing pruned neurons and choosing arithmetic"):
+        notes = remove_dead_neurons(hg)
+        apply_arith(hg.layers, options.arith, options.sparse_threshold)
+        balance_sparse_channels(hg.layers)
     target_cycles = max(1, int(clock * 1e6 // target_fps))
     with step(f"Folding for {target_fps:,.0f} frames/s ({target_cycles} cycles per frame)"):
         hg.layers = apply_folding(hg.layers, target_cycles)
@@ -93,5 +101,30 @@ def build(model_path: str | Path, options: BuildOptions,
             csim = verify_build(out_dir, model_path, options.csim_samples, options.seed)
     report = make_report(hg.name, options.board, clock, hg.layers, csim)
     report["target_fps"] = target_fps
+    report["notes"] = notes
     write_report(report, out_dir)
     return report
+
+
+def apply_arith(layers: list, overrides: dict[str, str], sparse_threshold: float) -> None:
+    """Set the sparse threshold and apply ``--arith LAYER=KIND`` overrides, refusing inexact ones."""
+    if not 0 < sparse_threshold <= 1:
+        raise UserError(f"--sparse-threshold {sparse_threshold}: must be in (0, 1]")
+    mvaus = {l.name: l for l in layers if isinstance(l, MatrixVectorUnit)}
+    for layer in mvaus.values():
+        layer.sparse_threshold = sparse_threshold
+    for name, kind in overrides.items():
+        if name not in mvaus:
+            raise UserError(f"--arith {name}={kind}: no layer {name}; layers: {', '.join(mvaus)}")
+        layer = mvaus[name]
+        if kind in ("sparse", "dense"):
+            if layer.arith == "xnor" and kind == "sparse":
+                raise UserError(f"--arith {name}=sparse: {name} is an XNOR layer (bipolar weights have no zeros)")
+            layer.sparse = kind == "sparse"
+            continue
+        if kind not in ARITH_KINDS:
+            raise UserError(f"--arith {name}={kind}: unknown kind; use one of {', '.join(ARITH_KINDS)}, sparse, dense")
+        why = arith_options(layer.weights, layer.in_spec, layer.weight_spec)[kind]
+        if why is not None:
+            raise UserError(f"--arith {name}={kind}: cannot be exact for {name} ({why})")
+        layer.arith_kind = kind

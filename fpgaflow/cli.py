@@ -74,18 +74,28 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--no-csim", is_flag=True, help="Skip the C simulation check against execute_onnx (the simulator is still compiled).")
 @click.option("--csim-samples", type=click.IntRange(1), default=300, show_default=True,
               help="Random inputs for the C simulation check.")
+@click.option("--arith", "arith", multiple=True, metavar="LAYER=KIND",
+              help="Force a layer's arithmetic: xnor, ternary, shift, mac, or sparse/dense (repeatable).")
+@click.option("--sparse-threshold", type=float, default=0.5, show_default=True,
+              help="Zero-weight fraction from which a layer skips zeros.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
-def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_samples, quiet):
+def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_samples, arith, sparse_threshold, quiet):
     """Build MODEL.onnx into HLS C++, check it by C simulation, and report."""
     from fpgaflow.boards import load_board
     from fpgaflow.build import BuildOptions, build as run_build, default_out_dir
     from fpgaflow.report import format_report
 
     with _errors(ctx):
+        overrides = {}
+        for item in arith:
+            name, sep, kind = item.partition("=")
+            if not sep or not name or not kind:
+                raise UserError(f"--arith {item}: expected LAYER=KIND, e.g. --arith MatMul_0=shift")
+            overrides[name] = kind
         options = BuildOptions(board=load_board(board), out_dir=out_dir or default_out_dir(model),
                                clock_mhz=clock_mhz, target_fps=target_fps, csim=not no_csim,
-                               csim_samples=csim_samples)
+                               csim_samples=csim_samples, arith=overrides, sparse_threshold=sparse_threshold)
         report = run_build(model, options, _progress(quiet))
         if not quiet:
             click.echo(format_report(report), nl=False)

@@ -55,7 +55,8 @@ class Design:
                                  IntSpec(i["lo"], i["hi"], i["bipolar"]))
         out_graph = FloatGraph.from_onnx(onnx.load(str(host / "output.onnx"))) \
             if (host / "output.onnx").is_file() else None
-        self.host_out = HostOutput(np.asarray(o["value_scale"]), out_graph, o["shape"])
+        self.host_out = HostOutput(np.asarray(o["value_scale"]), out_graph, o["shape"],
+                                   np.asarray(o.get("offset", 0), dtype=np.int64))
         self.out_elems = o["elems"]
 
     def check_input(self, x: np.ndarray, origin: str = "input") -> np.ndarray:

@@ -83,7 +83,7 @@ class HostInput:
 class HostOutput:
     """Float post-processing on the host, from the accelerator's integer outputs.
 
-    The integers are turned back into the reference's float tensor (``value_scale`` per
+    The integers (plus ``offset``) are turned back into the reference's float tensor (``value_scale`` per
     channel, rounded once to float32 as the reference's MatMul or quantizer output), then the
     remaining float nodes (``graph``, may be None) run with the reference's arithmetic.
     """
@@ -91,9 +91,10 @@ class HostOutput:
     value_scale: np.ndarray
     graph: FloatGraph | None
     output_shape: list[int] = field(default_factory=list)
+    offset: np.ndarray | int = 0  # added to the integers first (constants of removed neurons)
 
     def __call__(self, ints: np.ndarray) -> np.ndarray:
-        value = (ints.astype(np.float64) * self.value_scale).astype(np.float32)
+        value = ((ints + self.offset).astype(np.float64) * self.value_scale).astype(np.float32)
         if self.graph is not None:
             value = self.graph(value)
         return value.reshape([len(ints)] + list(self.output_shape[1:]))

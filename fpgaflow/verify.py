@@ -56,6 +56,6 @@ def verify_build(build_dir: str | Path, model_path: str | Path, samples: int = 3
     if tensors:
         scaled = extra[source].reshape(samples, -1).astype(np.float64) / design.host_out.value_scale
         ref_ints = np.rint(scaled).astype(np.int64)
-    report = compare(ref_out, result.outputs, ref_ints, result.ints)
+    report = compare(ref_out, result.outputs, ref_ints, result.ints + design.host_out.offset)
     log.info("csim vs execute_onnx on %d inputs: %s", samples, report)
     return report

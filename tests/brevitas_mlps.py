@@ -27,6 +27,48 @@ Kinds (see :data:`KINDS`):
     hidden activation, bipolar (sign) activations between layers. The input
     quantizer stays 8-bit (not bipolar), which keeps the grey levels of the
     tiny 8x8 images.
+``"po2"``
+    As ``"w4a4_bn"`` (8-bit input, 4-bit ``QuantReLU``, ``BatchNorm1d``) but
+    every weight is a signed power of two: the float weights are snapped to
+    ``sign(w) * 2**round(log2|w|)`` in the forward pass (straight-through
+    gradient, a ``torch.nn.utils.parametrize`` parametrization that is made
+    permanent before export), keeping only the ``weight_bits - 1`` = 3 largest
+    exponents of the layer (smaller weights become 0). The 4-bit weight
+    quantizer is a fixed-point one whose scale maps the largest power of two
+    onto the code ``2**(bits-2)`` = 4 (brevitas' own fixed-point quantizer
+    maps it onto 8, which the narrow 4-bit range clips to 7), so the integer
+    weight codes of every layer lie in ``{0, +-1, +-2, +-4}``. The weight
+    scales are powers of two even with ``po2_scales=False`` (which then only
+    affects the input and activation quantizers): a max-based float scale
+    would map the largest power of two onto 7.
+``"ternary"``
+    As ``"w4a4_bn"`` with 2-bit narrow-range weights (codes ``{-1, 0, 1}``,
+    like ``"w2a2"``) in every layer, but 4-bit activations. With
+    ``po2_scales=True`` the weight scale is ``2**ceil(log2(max|w| / 2))``, so
+    weights below a quarter to a half of the layer's largest magnitude become
+    0; with float scales (``max|w|``) those below half of it.
+``"pruned50"``, ``"pruned90"``
+    ``"w4a4_bn"`` trained for ``epochs``, then 50% / 90% of the weights of
+    every ``QuantLinear`` (both hidden layers and the output layer) with the
+    smallest magnitude are zeroed per layer
+    (``torch.nn.utils.prune.l1_unstructured``), the masked network is
+    fine-tuned for :data:`FINETUNE_EPOCHS` more epochs and the pruning is made
+    permanent (``prune.remove``). Quantization can only add zeros, so at least
+    50% / 90% of every layer's integer weight codes are 0.
+``"neuron_pruned"``
+    ``"w4a4_bn"`` trained for ``epochs``, then whole neurons are zeroed,
+    keeping the layer shapes (see :data:`NEURON_PRUNING`): the 16 (of 64)
+    output rows of the first hidden layer with the smallest L1 norm, then in
+    the second hidden layer the 8 (of 64) input columns with the smallest L1
+    norm and the 8 (of 32) output rows with the smallest L1 norm of the
+    remaining weights (``torch.nn.utils.prune.ln_structured``), followed by
+    :data:`FINETUNE_EPOCHS` epochs of masked fine-tuning and ``prune.remove``.
+    The zeroed columns are chosen independently of the zeroed first-layer
+    rows. Note that a zeroed row does not silence its neuron: the
+    ``BatchNorm1d`` after it maps the constant 0 onto a constant (about its
+    bias ``beta``, as the running mean and variance of the neuron decay to 0
+    during fine-tuning), so the neuron's quantized ReLU output is a constant,
+    which may be non-zero.
 
 ``po2_scales=True`` (default) uses brevitas' fixed-point quantizers
 (``Int8ActPerTensorFixedPoint``, ``Int8WeightPerTensorFixedPoint``,
@@ -43,6 +85,9 @@ Exported graphs (after ``qonnx.util.cleanup.cleanup_model``) contain only
 ``Gemm``), ``BatchNormalization`` and ``Relu``; with the dynamo exporter
 (brevitas' default on torch >= 2.9) every linear layer is a ``Gemm`` with
 ``transB=1``, with ``dynamo=False`` the bias-free ones are ``MatMul``.
+
+:func:`weight_codes` reads the integer weight codes of an exported graph back,
+e.g. to check the power-of-two, ternary and sparsity properties above.
 """
 
 from __future__ import annotations
@@ -53,11 +98,13 @@ import logging
 import pathlib
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize, prune
 
 from brevitas.export import export_qonnx
 from brevitas.nn import QuantIdentity, QuantLinear, QuantReLU
@@ -74,7 +121,17 @@ from brevitas.quant import (
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("w4a4_bias", "w4a4_bn", "w2a2", "binary")
+KINDS = (
+    "w4a4_bias",
+    "w4a4_bn",
+    "w2a2",
+    "binary",
+    "po2",
+    "ternary",
+    "pruned50",
+    "pruned90",
+    "neuron_pruned",
+)
 """The model kinds understood by :func:`make_mlp`."""
 
 IN_FEATURES = 64
@@ -83,24 +140,121 @@ NUM_CLASSES = 10
 INPUT_BIT_WIDTH = 8
 NUM_TEST = 360
 
-# Per kind: weight bit width, activation bit width (None = bipolar), BatchNorm?
+
+
+@dataclass(frozen=True)
+class _KindSpec:
+    """How one kind is built and trained.
+
+    Attributes:
+        weight_bits: weight bit width (1 = bipolar).
+        act_bits: hidden activation bit width (None = bipolar).
+        batchnorm: ``BatchNorm1d`` (and no bias) in the hidden layers.
+        po2_weights: snap the weights to signed powers of two (kind ``"po2"``).
+        pruning: None, ``"unstructured"`` (magnitude, per layer) or ``"neurons"``
+            (see :data:`NEURON_PRUNING`); followed by masked fine-tuning.
+        sparsity: fraction of weights zeroed per layer for ``"unstructured"``.
+    """
+
+    weight_bits: int
+    act_bits: int | None
+    batchnorm: bool
+    po2_weights: bool = False
+    pruning: str | None = None
+    sparsity: float = 0.0
+
+
 _KIND_SPECS = {
-    "w4a4_bias": (4, 4, False),
-    "w4a4_bn": (4, 4, True),
-    "w2a2": (2, 2, True),
-    "binary": (1, None, True),
+    "w4a4_bias": _KindSpec(4, 4, False),
+    "w4a4_bn": _KindSpec(4, 4, True),
+    "w2a2": _KindSpec(2, 2, True),
+    "binary": _KindSpec(1, None, True),
+    "po2": _KindSpec(4, 4, True, po2_weights=True),
+    "ternary": _KindSpec(2, 4, True),
+    "pruned50": _KindSpec(4, 4, True, pruning="unstructured", sparsity=0.5),
+    "pruned90": _KindSpec(4, 4, True, pruning="unstructured", sparsity=0.9),
+    "neuron_pruned": _KindSpec(4, 4, True, pruning="neurons"),
 }
 
 DEFAULT_EPOCHS = 10
 """Default training epochs: about 2-3 s per model on one CPU thread."""
 BATCH_SIZE = 64
 LEARNING_RATE = 0.02
+FINETUNE_EPOCHS = 5
+"""Masked fine-tuning epochs after pruning (the pruned kinds train ``epochs`` + this)."""
+FINETUNE_LEARNING_RATE = 0.005
+
+NEURON_PRUNING = {"hidden1_rows": 16, "hidden2_cols": 8, "hidden2_rows": 8}
+"""Kind ``"neuron_pruned"``: how many output rows of the first hidden layer
+(of 64), input columns of the second hidden layer (of 64) and output rows of
+the second hidden layer (of 32) are zeroed."""
 
 
 class _BinaryWeightPo2(SignedBinaryWeightPerTensorConst):
     """Bipolar weights {-1, +1} with constant scale 1.0 (FINN style)."""
 
     scaling_const = 1.0
+
+
+class _Po2CodeIntScaling(nn.Module):
+    """Integer threshold ``2**(bit_width - 2)``: the largest power of two that fits.
+
+    Brevitas divides the weight statistic (``max|w|``) by this threshold
+    before rounding the scale up to a power of two. Its own fixed-point
+    quantizers use ``2**(bit_width - 1)``, which maps a power-of-two maximum
+    onto ``2**(bit_width - 1)``, one more than the narrow range allows.
+    """
+
+    def __init__(self) -> None:  # the injector needs an explicit signature
+        super().__init__()
+
+    def forward(self, bit_width: torch.Tensor, signed: bool | None = None) -> torch.Tensor:
+        """Return ``2**(bit_width - 2)``."""
+        return torch.exp2(bit_width - 2)
+
+
+class _Po2CodeWeight(Int8WeightPerTensorFixedPoint):
+    """Fixed-point weights whose largest power-of-two magnitude gets code ``2**(bits-2)``."""
+
+    int_scaling_impl = _Po2CodeIntScaling
+
+
+class _Po2Snap(nn.Module):
+    """Parametrization snapping a weight to signed powers of two (straight-through).
+
+    ``w -> sign(w) * 2**round(log2|w|)``, keeping only the ``levels`` largest
+    exponents present in the tensor (smaller magnitudes become 0). With
+    :class:`_Po2CodeWeight` at ``levels + 1`` bits the quantized codes are
+    then exactly ``{0, +-1, ..., +-2**(levels-1)}``. The gradient passes
+    straight through to the latent float weight.
+    """
+
+    def __init__(self, levels: int) -> None:
+        super().__init__()
+        self.levels = levels
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        """Return the snapped weight (straight-through gradient)."""
+        return w + (_snap_to_po2(w.detach(), self.levels) - w).detach()
+
+
+def _snap_to_po2(w: torch.Tensor, levels: int) -> torch.Tensor:
+    """Snap ``w`` to ``sign(w) * 2**round(log2|w|)``, zeroing all but the ``levels`` top exponents.
+
+    Args:
+        w: float tensor.
+        levels: number of distinct non-zero magnitudes kept (the largest ones).
+
+    Returns:
+        A tensor of the same shape whose non-zero entries are signed powers of
+        two spanning at most ``levels`` consecutive exponents.
+    """
+    nonzero = w != 0
+    if not bool(nonzero.any()):
+        return torch.zeros_like(w)
+    exponent = torch.round(torch.log2(w.abs().clamp_min(torch.finfo(w.dtype).tiny)))
+    keep = nonzero & (exponent > exponent[nonzero].max() - levels)
+    return torch.where(keep, torch.sign(w) * torch.exp2(exponent), torch.zeros_like(w))
 
 
 def digits_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -149,6 +303,8 @@ def _quantizers(kind: str, po2_scales: bool) -> dict:
     if kind == "binary":
         quants["weight"] = _BinaryWeightPo2 if po2_scales else SignedBinaryWeightPerTensorConst
         quants["act"] = SignedBinaryActPerTensorConst
+    if _KIND_SPECS[kind].po2_weights:
+        quants["weight"] = _Po2CodeWeight
     return quants
 
 
@@ -161,7 +317,8 @@ class QuantMLP(nn.Module):
             raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
         self.kind = kind
         self.po2_scales = po2_scales
-        w_bits, a_bits, batchnorm = _KIND_SPECS[kind]
+        spec = _KIND_SPECS[kind]
+        w_bits, a_bits, batchnorm = spec.weight_bits, spec.act_bits, spec.batchnorm
         quants = _quantizers(kind, po2_scales)
 
         layers: list[nn.Module] = [
@@ -183,6 +340,10 @@ class QuantMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the logits for a ``(N, 64)`` float input."""
         return self.layers(x)
+
+    def linears(self) -> list[QuantLinear]:
+        """Return the ``QuantLinear`` layers in order (two hidden, then the output layer)."""
+        return [m for m in self.layers if isinstance(m, QuantLinear)]
 
 
 def _linear(in_f: int, out_f: int, bias: bool, quants: dict, w_bits: int) -> QuantLinear:
@@ -219,35 +380,47 @@ def train_mlp(
     Mini-batch (64) Adam with a cosine learning-rate schedule; the weight
     initialisation and batch order are seeded, training runs single-threaded,
     and torch's global RNG state is left untouched, so the result is
-    deterministic for a given seed.
+    deterministic for a given seed. The pruned kinds are pruned after
+    ``epochs`` epochs and fine-tuned with the pruning masks for
+    :data:`FINETUNE_EPOCHS` more (Adam restarted at
+    :data:`FINETUNE_LEARNING_RATE`); pruning masks and the power-of-two
+    weight snapping are made permanent before returning, so the model holds
+    plain ``QuantLinear`` layers whose ``weight`` is what gets exported.
 
     Args:
         kind: one of :data:`KINDS`.
         seed: seed for the weight initialisation and the batch order.
-        epochs: passes over the 1437 training samples.
+        epochs: passes over the 1437 training samples (before any pruning).
         po2_scales: power-of-two (fixed-point) scales if True, float scales otherwise.
 
     Returns:
         The trained model in ``eval()`` mode, with ``test_accuracy`` (on the
         360 test samples) and ``train_seconds`` attributes.
     """
+    if kind not in _KIND_SPECS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    spec = _KIND_SPECS[kind]
     x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in digits_data())
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]), _single_thread():
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
         model = QuantMLP(kind, po2_scales)
-        opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
-        loss_fn = nn.CrossEntropyLoss()
-        model.train()  # BatchNorm running stats and activation-scale stats update
-        for _ in range(epochs):
-            perm = torch.randperm(len(x_train), generator=gen)
-            for idx in perm.split(BATCH_SIZE):
-                opt.zero_grad()
-                loss_fn(model(x_train[idx]), y_train[idx]).backward()
-                opt.step()
-            sched.step()
+        if spec.po2_weights:
+            for layer in model.linears():
+                parametrize.register_parametrization(
+                    layer, "weight", _Po2Snap(levels=spec.weight_bits - 1)
+                )
+        _fit(model, x_train, y_train, gen, epochs, LEARNING_RATE)
+        if spec.pruning is not None:
+            _prune(model, spec)
+            _fit(model, x_train, y_train, gen, FINETUNE_EPOCHS, FINETUNE_LEARNING_RATE)
+            for layer in model.linears():
+                if prune.is_pruned(layer):
+                    prune.remove(layer, "weight")
+        if spec.po2_weights:
+            for layer in model.linears():
+                parametrize.remove_parametrizations(layer, "weight", leave_parametrized=True)
         model.eval()
         with torch.no_grad():
             acc = (model(x_test).argmax(1) == y_test).float().mean().item()
@@ -258,6 +431,53 @@ def train_mlp(
         kind, po2_scales, seed, epochs, model.train_seconds, acc,
     )
     return model
+
+
+def _fit(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    gen: torch.Generator,
+    epochs: int,
+    lr: float,
+) -> None:
+    """Train ``model`` in place: mini-batch Adam, cosine schedule, batch order from ``gen``."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()  # BatchNorm running stats and activation-scale stats update
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), generator=gen)
+        for idx in perm.split(BATCH_SIZE):
+            opt.zero_grad()
+            loss_fn(model(x[idx]), y[idx]).backward()
+            opt.step()
+        sched.step()
+
+
+def _prune(model: QuantMLP, spec: _KindSpec) -> None:
+    """Attach ``torch.nn.utils.prune`` masks to the ``weight`` of the model's ``QuantLinear``s.
+
+    ``"unstructured"``: per-layer L1 (magnitude) pruning of ``spec.sparsity``
+    of every layer's weights. ``"neurons"``: L1-norm structured pruning as
+    described by :data:`NEURON_PRUNING` (``QuantLinear.weight`` is
+    ``[out, in]``, so rows are output neurons, ``dim=0``, and columns inputs,
+    ``dim=1``).
+    """
+    hidden1, hidden2, output = model.linears()
+    if spec.pruning == "unstructured":
+        for layer in (hidden1, hidden2, output):
+            prune.l1_unstructured(layer, "weight", amount=spec.sparsity)
+    elif spec.pruning == "neurons":
+        prune.ln_structured(hidden1, "weight", NEURON_PRUNING["hidden1_rows"], n=1, dim=0)
+        prune.ln_structured(hidden2, "weight", NEURON_PRUNING["hidden2_cols"], n=1, dim=1)
+        # rank the rows by the L1 norm of what is left after removing the columns
+        prune.ln_structured(
+            hidden2, "weight", NEURON_PRUNING["hidden2_rows"], n=1, dim=0,
+            importance_scores=hidden2.weight.detach(),
+        )
+    else:
+        raise ValueError(f"unknown pruning {spec.pruning!r}")
 
 
 def export_mlp(
@@ -342,6 +562,65 @@ def make_mlp(kind: str, out_dir: pathlib.Path, **kwargs) -> pathlib.Path:
     See :func:`make_mlp_with_model` for the arguments.
     """
     return make_mlp_with_model(kind, out_dir, **kwargs)[0]
+
+
+def weight_codes(onnx_path: pathlib.Path) -> list[np.ndarray]:
+    """Return the integer weight codes of every weight quantizer of an exported MLP.
+
+    The graph is loaded and cleaned up (``qonnx.util.cleanup.cleanup_model``,
+    as :func:`check_against_brevitas` does); every ``Quant`` or
+    ``BipolarQuant`` node whose input is an initializer is a weight
+    quantizer. For ``Quant`` the code is
+    ``clip(round(w / scale + zero_point), min, max) - zero_point`` (the node's
+    rounding mode, signedness, narrow range and bit width), so that the
+    dequantized weight is ``code * scale``; for ``BipolarQuant`` it is
+    ``+1`` where ``w >= 0`` and ``-1`` elsewhere.
+
+    Args:
+        onnx_path: exported QONNX file.
+
+    Returns:
+        One int64 array per weight quantizer, in graph (= layer) order, each
+        oriented ``[in_features, out_features]`` (``y = x @ codes * scale``)
+        whether the consumer is a ``MatMul`` or a ``Gemm`` with ``transB=1``.
+    """
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.general.quant import max_int, min_int, resolve_rounding_mode
+    from qonnx.util.basic import get_by_name
+    from qonnx.util.cleanup import cleanup_model
+
+    model = cleanup_model(ModelWrapper(str(onnx_path)))
+    result = []
+    for node in model.graph.node:
+        if node.op_type not in ("Quant", "BipolarQuant"):
+            continue
+        w = model.get_initializer(node.input[0])
+        if w is None:
+            continue  # an activation quantizer
+        w = np.asarray(w, dtype=np.float64)
+        if node.op_type == "BipolarQuant":
+            codes = np.where(w >= 0, 1, -1).astype(np.int64)
+        else:
+            scale, zero_point, bit_width = (
+                np.asarray(model.get_initializer(name), dtype=np.float64)
+                for name in node.input[1:4]
+            )
+            attrs = {a.name: a for a in node.attribute}
+            signed = bool(attrs["signed"].i) if "signed" in attrs else True
+            narrow = bool(attrs["narrow"].i) if "narrow" in attrs else False
+            mode = attrs["rounding_mode"].s.decode() if "rounding_mode" in attrs else "ROUND"
+            bits = int(bit_width)
+            q = resolve_rounding_mode(mode)(w / scale + zero_point)
+            q = np.clip(q, min_int(signed, narrow, bits), max_int(signed, narrow, bits))
+            codes = np.rint(q - zero_point).astype(np.int64)
+        consumer = model.find_consumer(node.output[0])
+        if consumer is not None and consumer.op_type == "Gemm":
+            trans_b = get_by_name(consumer.attribute, "transB")
+            if trans_b is not None and trans_b.i:
+                codes = codes.T
+        result.append(np.ascontiguousarray(codes))
+    return result
+
 
 def check_against_brevitas(
     onnx_path: pathlib.Path, torch_model: nn.Module, x: np.ndarray, atol: float = 1e-4

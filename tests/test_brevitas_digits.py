@@ -36,7 +36,8 @@ def test_digits_mlp_bit_exact(tmp_path, kind, po2):
     assert (got.argmax(1) == y_test).mean() > 0.8
 
     mvaus = [layer for layer in report["layers"] if layer["kind"] == "mvau"]
-    expected = {"binary": ["mac", "xnor", "xnor"]}.get(kind, ["mac"] * 3)
+    # 8-bit input into bipolar weights: sign selects (ternary); 2-bit narrow weights are {-1, 0, 1}
+    expected = {"binary": ["ternary", "xnor", "xnor"], "w2a2": ["ternary"] * 3}.get(kind, ["mac"] * 3)
     assert [layer["arith"] for layer in mvaus] == expected
 
 

@@ -31,6 +31,12 @@ def test_tfc_1w1a_layers_are_xnor(models_dir, tmp_path):
     assert "fpgaflow::xnor<MatMul_0_config>" in (hls / "config.h").read_text()
 
 
+def test_arith_per_layer(models_dir, tmp_path):
+    report = build_model(models_dir / "TFC_1W2A.onnx", tmp_path / "b")
+    assert {layer["arith"] for layer in report["layers"] if layer["kind"] == "mvau"} == {"ternary"}
+    assert all(layer["dsp"] == 0 for layer in report["layers"])
+
+
 def test_build_report_keys(models_dir, tmp_path):
     report = build_model(models_dir / "TFC_2W2A.onnx", tmp_path / "b")
     for key in ("model", "board", "clock_mhz", "layers", "totals", "fits", "cycles", "fps", "csim"):

@@ -1,9 +1,14 @@
 """Matrix-vector unit: a fully connected layer on integer codes, folded over PE and SIMD.
 
-Arithmetic variants (``arith``), chosen from the weights and inputs:
+The arithmetic (``arith``) is chosen per layer from its integer weights:
 - ``xnor``: bipolar weights and bipolar inputs, XNOR-popcount on packed words;
-- ``mac``: fixed-point multiply-accumulate (bipolar weights or inputs become sign selects).
-An optional :class:`ThresholdTable` turns the accumulators into the next layer's codes.
+- ``ternary``: weights in {-1, 0, +1}: adds and subtracts only;
+- ``shift``: every non-zero weight is +-2^k: shifts and adds, no multiplier;
+- ``mac``: general fixed-point multiply-accumulate.
+Independently, a layer with enough zero weights is ``sparse``: zeros are removed at generation
+time and each PE walks a compressed schedule of (input index, weight) pairs, so cycles and
+weight memory scale with the non-zeros. An optional :class:`ThresholdTable` turns the
+accumulators into the next layer's codes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from fpgaflow.layers.thresholding import ThresholdTable
 
 #: XNOR words are packed into at most 64 bits per (PE, tile).
 MAX_XNOR_SIMD = 64
+ARITH_KINDS = ("xnor", "ternary", "shift", "mac")
+#: Fraction of zero weights from which a layer skips zeros by default.
+DEFAULT_SPARSE_THRESHOLD = 0.5
 
 
 def accumulator_bounds(weights: np.ndarray, spec: IntSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -25,6 +33,57 @@ def accumulator_bounds(weights: np.ndarray, spec: IntSpec) -> tuple[np.ndarray, 
     lo_prod = np.minimum(weights * spec.lo, weights * spec.hi)
     hi_prod = np.maximum(weights * spec.lo, weights * spec.hi)
     return lo_prod.sum(axis=0), hi_prod.sum(axis=0)
+
+
+def _is_pow2(values: np.ndarray) -> bool:
+    return bool(np.all((values & (values - 1)) == 0))
+
+
+def arith_options(weights: np.ndarray, in_spec: IntSpec, weight_spec: IntSpec) -> dict[str, str | None]:
+    """For each arithmetic kind: None if it computes this layer exactly, else why not."""
+    nz = np.abs(weights[weights != 0])
+    both_bipolar = in_spec.bipolar and weight_spec.bipolar
+    return {
+        "xnor": None if both_bipolar else "needs bipolar (+-1) weights and inputs",
+        "ternary": None if np.all(nz <= 1) else "needs weights in {-1, 0, +1}",
+        "shift": None if _is_pow2(nz) else "needs every non-zero weight to be a power of two",
+        "mac": None,
+    }
+
+
+def choose_arith(weights: np.ndarray, in_spec: IntSpec, weight_spec: IntSpec) -> tuple[str, str]:
+    """The cheapest exact arithmetic for these weights, and why."""
+    options = arith_options(weights, in_spec, weight_spec)
+    nz = np.abs(weights[weights != 0])
+    if options["xnor"] is None:
+        return "xnor", "bipolar weights and inputs: XNOR-popcount"
+    if options["ternary"] is None:
+        return "ternary", "weights in {-1, 0, +1}: adds and subtracts only"
+    if options["shift"] is None:
+        return "shift", f"non-zero weights are +-2^k, k <= {int(np.log2(nz.max()))}: shifts and adds, no multiplier"
+    return "mac", "general integer weights: multiply-accumulate"
+
+
+@dataclass
+class SparseSchedule:
+    """Zero-free per-PE work lists: step t of PE p multiplies input index[p, t, s] by weight[p, t, s].
+
+    Neuron fold nf runs steps nf_end[nf-1] .. nf_end[nf]-1; padding slots have weight 0.
+    """
+
+    index: np.ndarray
+    weight: np.ndarray
+    nf_end: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        return int(self.nf_end[-1]) if len(self.nf_end) else 0
+
+
+def sparse_steps(nnz: np.ndarray, pe: int, simd: int) -> int:
+    """Total compute steps of a sparse layer: per neuron fold, the busiest PE's ceil(nnz/SIMD)."""
+    per_channel = -(-nnz // simd)
+    return int(per_channel.reshape(-1, pe).max(axis=1).sum())
 
 
 @dataclass
@@ -38,6 +97,9 @@ class MatrixVectorUnit(LayerKit):
     table: ThresholdTable | None = None
     pe: int = 1
     simd: int = 1
+    arith_kind: str | None = None  # None: chosen from the weights
+    sparse: bool | None = None  # None: sparse when the zero fraction reaches sparse_threshold
+    sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD
 
     kind = "mvau"
 
@@ -62,9 +124,29 @@ class MatrixVectorUnit(LayerKit):
     def stream_shape(self):
         return StreamShape(self.simd, self.pe, self.mw, self.mh)
 
+    # ---- arithmetic ----
     @property
     def arith(self) -> str:
-        return "xnor" if self.in_spec.bipolar and self.weight_spec.bipolar else "mac"
+        return self.arith_kind or choose_arith(self.weights, self.in_spec, self.weight_spec)[0]
+
+    @property
+    def zero_fraction(self) -> float:
+        return float(np.mean(self.weights == 0))
+
+    @property
+    def is_sparse(self) -> bool:
+        if self.arith == "xnor":
+            return False
+        return self.sparse if self.sparse is not None else self.zero_fraction >= self.sparse_threshold
+
+    @property
+    def arith_reason(self) -> str:
+        kind, reason = choose_arith(self.weights, self.in_spec, self.weight_spec)
+        if self.arith_kind and self.arith_kind != kind:
+            reason = f"set by --arith (would choose {kind})"
+        if self.is_sparse:
+            reason += f"; {self.zero_fraction:.0%} zero weights skipped"
+        return reason
 
     def check_folding(self, pe: int, simd: int) -> str | None:
         """Why (pe, simd) is not a legal folding for this layer, or None if it is."""
@@ -95,13 +177,28 @@ class MatrixVectorUnit(LayerKit):
         acc = np.asarray(x, dtype=np.int64) @ self.weights
         return self.table.apply(acc) if self.table is not None else acc
 
-    # ---- C++ binding ----
-    def _product(self) -> str:
-        if self.weight_spec.bipolar:
-            return "fpgaflow::mul_bipolar_weight"
-        if self.in_spec.bipolar:
-            return "fpgaflow::mul_bipolar_input"
-        return "fpgaflow::mul_int"
+    # ---- weight encodings ----
+    def _shift_bits(self) -> int:
+        nz = np.abs(self.weights[self.weights != 0])
+        return max(1, int(np.log2(nz.max())).bit_length()) if nz.size else 1
+
+    def encode_weights(self, w: np.ndarray) -> np.ndarray:
+        """Weight codes as the arithmetic stores them (shift: nonzero | negative | exponent)."""
+        if self.arith != "shift":
+            return w
+        eb = self._shift_bits()
+        mag = np.abs(w)
+        exp = np.where(mag > 0, np.log2(np.maximum(mag, 1)).astype(np.int64), 0)
+        return np.where(w != 0, (1 << (eb + 1)) | ((w < 0).astype(np.int64) << eb) | exp, 0)
+
+    def _weight_ctype(self) -> CType:
+        if self.arith == "shift":
+            bits = self._shift_bits() + 2
+            return CType(f"ap_uint<{bits}>", native_int_type(0, (1 << bits) - 1))
+        lo, hi = int(self.weights.min()), int(self.weights.max())
+        dt = smallest_dtype(min(lo, 0), max(hi, 0))
+        hw = f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
+        return CType(hw, native_int_type(min(lo, 0), max(hi, 0)))
 
     def arranged_weights(self) -> np.ndarray:
         """Weights as [PE][NF*SF][SIMD]: weights[pe][nf*SF+sf][s] = W[sf*SIMD+s, nf*PE+pe]."""
@@ -109,24 +206,46 @@ class MatrixVectorUnit(LayerKit):
         w = self.weights.reshape(sf, self.simd, nf, self.pe)
         return w.transpose(3, 2, 0, 1).reshape(self.pe, nf * sf, self.simd)
 
-    def _weight_array(self) -> CArray:
-        arranged = self.arranged_weights()
-        if self.arith == "xnor":
-            bits = (arranged > 0).astype(np.uint64)
-            words = (bits << np.arange(self.simd, dtype=np.uint64)).sum(axis=-1, dtype=np.uint64)
-            return CArray("weights", CType(f"ap_uint<{self.simd}>", "uint64_t"), words, hex_words=True)
-        if self.weight_spec.bipolar:
-            return CArray("weights", CType("ap_uint<1>", "int8_t"), (arranged > 0).astype(np.int64))
-        dt = smallest_dtype(int(self.weights.min()), int(self.weights.max()))
-        hw = f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
-        return CArray("weights", CType(hw, native_int_type(int(self.weights.min()), int(self.weights.max()))),
-                      arranged)
+    def sparse_schedule(self) -> SparseSchedule:
+        """The compressed per-PE schedule of non-zero weights (channel c = nf * PE + pe)."""
+        nf = self.mh // self.pe
+        nnz = (self.weights != 0).sum(axis=0)
+        steps = (-(-nnz // self.simd)).reshape(nf, self.pe).max(axis=1)
+        total = int(steps.sum())
+        index = np.zeros((self.pe, max(total, 1), self.simd), dtype=np.int64)
+        weight = np.zeros_like(index)
+        start = 0
+        for f in range(nf):
+            for p in range(self.pe):
+                rows = np.flatnonzero(self.weights[:, f * self.pe + p])
+                slots = slice(start * self.simd, start * self.simd + len(rows))
+                index[p].reshape(-1)[slots] = rows
+                weight[p].reshape(-1)[slots] = self.weights[rows, f * self.pe + p]
+            start += int(steps[f])
+        return SparseSchedule(index, weight, np.cumsum(steps))
 
-    def _product_bits(self) -> int:
+    def _weight_arrays(self) -> list[CArray]:
+        if self.arith == "xnor":
+            bits = (self.arranged_weights() > 0).astype(np.uint64)
+            words = (bits << np.arange(self.simd, dtype=np.uint64)).sum(axis=-1, dtype=np.uint64)
+            return [CArray("weights", CType(f"ap_uint<{self.simd}>", "uint64_t"), words, hex_words=True)]
+        if not self.is_sparse:
+            return [CArray("weights", self._weight_ctype(), self.encode_weights(self.arranged_weights()))]
+        sched = self.sparse_schedule()
+        ibits = max(1, (self.mw - 1).bit_length())
+        return [CArray("weights", self._weight_ctype(), self.encode_weights(sched.weight)),
+                CArray("index", CType(f"ap_uint<{ibits}>", native_int_type(0, self.mw)), sched.index),
+                CArray("nf_end", CType("unsigned", "unsigned"), sched.nf_end)]
+
+    def _product(self) -> tuple[str, int]:
+        """Product policy and the bit width of one product."""
         x = (-1, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
         w = (int(self.weights.min()), int(self.weights.max()))
-        prods = [a * b for a in x for b in w]
-        return smallest_dtype(min(prods + [0]), max(prods + [0])).bitwidth()
+        prods = [a * b for a in x for b in w] + [0]
+        bits = smallest_dtype(min(prods), max(prods)).bitwidth()
+        policy = {"ternary": "fpgaflow::mul_ternary", "mac": "fpgaflow::mul_int",
+                  "shift": f"fpgaflow::mul_shift<{self._shift_bits()}>"}[self.arith]
+        return policy, bits
 
     def binding(self):
         acc_lo, acc_hi = self.acc_bounds
@@ -134,47 +253,74 @@ class MatrixVectorUnit(LayerKit):
         if self.arith == "xnor":  # the popcount before 2p - MW needs log2(MW)+1 bits more
             acc_bits = max(acc_bits, smallest_dtype(-self.mw, self.mw).bitwidth())
         constants = {"mw": self.mw, "mh": self.mh, "pe": self.pe, "simd": self.simd,
-                     "nf": self.mh // self.pe, "sf": self.mw // self.simd,
+                     "nf": self.mh // self.pe, "sf": self.mw // self.simd, "in_bipolar": int(self.in_spec.bipolar),
                      "acc_min": acc_lo, "acc_max": acc_hi}
         types = {"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype()),
-                 "acc_t": acc_ctype(acc_bits),
-                 "arith": CType(f"fpgaflow::{self.arith}<{{config}}>")}
-        if self.arith == "mac":
-            pb = self._product_bits()
-            types["product"] = CType(self._product())
-            types["product_t"] = CType(f"ap_int<{pb}>", "int32_t" if pb <= 32 else "int64_t")
-            lo, hi = (0, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
-            types["in_store_t"] = CType(self.in_spec.ctype(), native_int_type(lo, hi))
-        arrays = [self._weight_array()]
+                 "acc_t": acc_ctype(acc_bits)}
+        if self.arith == "xnor":
+            types["arith"] = CType("fpgaflow::xnor<{config}>")
+        else:
+            policy, pbits = self._product()
+            lo, hi = (-1, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
+            types["arith"] = CType("fpgaflow::mac<{config}>")
+            types["product"] = CType(policy)
+            types["product_t"] = CType(f"ap_int<{pbits}>", "int32_t" if pbits <= 32 else "int64_t")
+            types["in_store_t"] = CType(f"ap_int<{smallest_dtype(lo, hi).bitwidth()}>" if lo < 0
+                                        else f"ap_uint<{max(1, hi.bit_length())}>", native_int_type(lo, hi))
+        arrays = self._weight_arrays()
+        if self.is_sparse:
+            constants["steps"] = arrays[0].values.shape[1]
         if self.table is not None:
             constants.update(self.table.constants())
             arrays.append(self.table.carray(self.pe))
-        return Binding(header="fpgaflow/mvau.h", function="fpgaflow::mvau", constants=constants, types=types,
-                       arrays=arrays)
+        function = "fpgaflow::mvau_sparse" if self.is_sparse else "fpgaflow::mvau"
+        return Binding(header="fpgaflow/mvau.h", function=function, constants=constants, types=types, arrays=arrays)
 
     # ---- schedule and resources ----
+    def cycles_for(self, pe: int, simd: int) -> int:
+        """Cycles per frame at folding (pe, simd)."""
+        if self.is_sparse:
+            nnz = (self.weights != 0).sum(axis=0)
+            return max(self.mw // simd, sparse_steps(nnz, pe, simd))
+        return (self.mh // pe) * (self.mw // simd)
+
     def cycles(self):
-        return (self.mh // self.pe) * (self.mw // self.simd)
+        return self.cycles_for(self.pe, self.simd)
 
     def pipeline_depth(self):
         return 4 + (int(np.ceil(np.log2(self.table.count + 1))) if self.table is not None else 0)
 
     def resources(self):
-        """First-order estimate after FINN's MVAU cost model (refined by the estimate stage)."""
-        wbits = 1 if self.weight_spec.bipolar else smallest_dtype(int(self.weights.min()),
-                                                                   int(self.weights.max())).bitwidth()
+        """First-order estimate after FINN's MVAU cost model, per arithmetic variant."""
+        if self.arith == "xnor":
+            wbits = 1
+        elif self.arith == "shift":
+            wbits = self._shift_bits() + 2
+        else:
+            wbits = self._weight_ctype().hw.split("<")[1].rstrip(">")
+            wbits = int(wbits)
         xbits = self.in_spec.bits
         lanes = self.pe * self.simd
         acc_bits = self.acc_spec.dtype.bitwidth()
+        dsp = 0
         if self.arith == "xnor":
-            lut, dsp = lanes * 2 + self.pe * acc_bits * 2, 0
+            lut = lanes * 2 + self.pe * acc_bits * 2
+        elif self.arith == "ternary":
+            lut = lanes * (xbits + 2) + self.pe * acc_bits * 2
+        elif self.arith == "shift":
+            lut = lanes * (xbits + 2) * max(1, self._shift_bits()) + self.pe * acc_bits * 2
         elif wbits * xbits > 16:  # wide products go to DSP48 slices
             lut, dsp = self.pe * acc_bits * 2, lanes
         else:
-            lut, dsp = lanes * wbits * xbits + self.pe * acc_bits * 2, 0
-        depth = self.cycles() // max(1, self.mh // self.pe) * (self.mh // self.pe)
+            lut = lanes * wbits * xbits + self.pe * acc_bits * 2
+        if self.is_sparse:
+            depth = self.cycles()
+            wbits += max(1, (self.mw - 1).bit_length())  # the input index
+            lut += lanes * xbits * max(1, self.mw // 3)  # any-input multiplexers
+        else:
+            depth = (self.mh // self.pe) * (self.mw // self.simd)
         word_bits = self.simd * wbits
-        if depth * word_bits * self.pe <= 8192 or depth < 128:  # small memories go to LUTRAM
+        if depth < 128 or depth * word_bits * self.pe <= 8192:  # small memories go to LUTRAM
             lut += self.pe * word_bits * max(1, depth // 64)
             bram = 0
         else:
@@ -183,9 +329,9 @@ class MatrixVectorUnit(LayerKit):
             tbits = self.table.dtype().bitwidth()
             lut += self.pe * tbits * int(np.ceil(np.log2(self.table.count + 1)))
             lut += self.table.values.size * tbits // 64
-        ff = lut  # registers track LUTs closely in pipelined datapaths
-        return {"lut": int(lut), "ff": int(ff), "dsp": int(dsp), "bram18": int(bram)}
+        return {"lut": int(lut), "ff": int(lut), "dsp": int(dsp), "bram18": int(bram)}
 
     def describe(self):
-        return {**super().describe(), "mw": self.mw, "mh": self.mh,
+        return {**super().describe(), "mw": self.mw, "mh": self.mh, "sparse": self.is_sparse,
+                "zero_fraction": round(self.zero_fraction, 4), "arith_reason": self.arith_reason,
                 "thresholds": self.table.count if self.table is not None else 0}

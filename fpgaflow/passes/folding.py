@@ -1,14 +1,18 @@
 """Folding: PE and SIMD per layer so that every layer meets a cycles-per-frame target.
 
 Like FINN's SetFolding: for each matrix-vector unit, the legal (PE, SIMD) pair with the fewest
-parallel lanes whose cycles meet the target (SIMD preferred over PE at equal cost, since SIMD
-widens a memory word while PE multiplies memories). Where PE and the next layer's SIMD differ,
-a stream width converter is inserted.
+parallel lanes whose cycles (from the layer kit: dense, or non-zeros for sparse layers) meet the
+target (SIMD preferred over PE at equal cost, since SIMD widens a memory word while PE
+multiplies memories). Where PE and the next layer's SIMD differ, a stream width converter is
+inserted. Sparse layers first get their channels sorted by non-zero count, so that the PEs
+working side by side have similar work.
 """
 
 from __future__ import annotations
 
 import logging
+
+import numpy as np
 
 from fpgaflow.layers.mvau import MatrixVectorUnit
 from fpgaflow.layers.width_converter import StreamWidthConverter
@@ -27,7 +31,7 @@ def fold_layer(layer: MatrixVectorUnit, target_cycles: int) -> tuple[int, int]:
                if layer.check_folding(pe, simd) is None]
 
     def cycles(o):
-        return (layer.mh // o[0]) * (layer.mw // o[1])
+        return layer.cycles_for(*o)
 
     meeting = [o for o in options if cycles(o) <= target_cycles]
     if meeting:
@@ -55,3 +59,21 @@ def insert_width_converters(layers: list) -> list:
             out.append(StreamWidthConverter(f"{prev.name}_to_{nxt.name}", prev.out_spec, prev.out_elems,
                                             prev.out_width, nxt.in_width))
     return out
+
+
+def balance_sparse_channels(layers: list) -> None:
+    """Order each sparse layer's output channels by non-zero count (busiest first).
+
+    Channels in the same neuron fold then have similar work, so no PE idles long. The
+    permutation is absorbed by the next matrix-vector unit's weight rows; the last layer keeps
+    its order (the host reads its outputs).
+    """
+    mvaus = [l for l in layers if isinstance(l, MatrixVectorUnit)]
+    for layer, nxt in zip(mvaus, mvaus[1:]):
+        if not layer.is_sparse:
+            continue
+        order = np.argsort(-(layer.weights != 0).sum(axis=0), kind="stable")
+        layer.weights = layer.weights[:, order]
+        if layer.table is not None:
+            layer.table.values = layer.table.values[order]
+        nxt.weights = nxt.weights[order, :]

@@ -15,25 +15,35 @@
 
 namespace fpgaflow {
 
-// ---- products for the MAC arithmetic (P is the exact product type) ----
-struct mul_int {
+// ---- products (P is the exact product type); inputs arrive decoded to integers ----
+struct mul_int {  // general multiply
     template <class P, class X, class W>
     static P mul(const X& x, const W& w) {
         return P(num(x) * num(w));
     }
 };
-struct mul_bipolar_weight {  // weight bit 1 = +1, 0 = -1
+struct mul_ternary {  // w in {-1, 0, +1}: select, negate or drop; no multiplier
     template <class P, class X, class W>
     static P mul(const X& x, const W& w) {
-        return num(w) ? P(num(x)) : P(-num(x));
+        return num(w) == 0 ? P(0) : num(w) > 0 ? P(num(x)) : P(-num(x));
     }
 };
-struct mul_bipolar_input {  // input bit 1 = +1, 0 = -1
+template <int EB>
+struct mul_shift {  // w = [nonzero | negative | exponent (EB bits)]: x << exponent, signed; no multiplier
     template <class P, class X, class W>
     static P mul(const X& x, const W& w) {
-        return num(x) ? P(num(w)) : P(-num(w));
+        const int code = num(w);
+        const P magnitude = P(num(x)) << (code & ((1 << EB) - 1));
+        const P value = ((code >> EB) & 1) ? P(-magnitude) : magnitude;
+        return (code >> (EB + 1)) ? value : P(0);
     }
 };
+
+// Input element as an integer: bipolar bits become -1/+1.
+template <class CFG, class T>
+inline typename CFG::in_store_t decode_input(const T& x) {
+    return CFG::in_bipolar ? typename CFG::in_store_t(num(x) ? 1 : -1) : typename CFG::in_store_t(num(x));
+}
 
 // ---- arithmetic policies ----
 // word_t: what one input token becomes; row_t: the weights of one (pe, tile).
@@ -48,7 +58,7 @@ struct mac {
         word_t w;
         for (unsigned s = 0; s < CFG::simd; s++) {
 #pragma HLS UNROLL
-            w[s] = num(x[s]);
+            w[s] = decode_input<CFG>(x[s]);
         }
         return w;
     }
@@ -147,6 +157,71 @@ void mvau(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<typename C
 #pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 1
     apply_thresholds<CFG> act = {thresholds};
     mvau_loop<CFG>(in, out, weights, act);
+}
+
+// ---- sparse MVAU: zeros removed at generation time ----
+// The input vector is buffered whole; then for every neuron fold each PE walks its compressed
+// schedule, SIMD (input index, weight) pairs per step, padding slots holding weight 0.
+template <class CFG, class OUT, class ACT>
+void mvau_sparse_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<OUT, CFG::pe> >& out,
+                      const typename CFG::weights_t weights[CFG::pe][CFG::steps][CFG::simd],
+                      const typename CFG::index_t index[CFG::pe][CFG::steps][CFG::simd],
+                      const typename CFG::nf_end_t nf_end[CFG::nf], const ACT& act) {
+    typename CFG::in_store_t buffer[CFG::mw];
+#pragma HLS ARRAY_PARTITION variable = buffer complete
+    for (unsigned sf = 0; sf < CFG::sf; sf++) {
+#pragma HLS PIPELINE II = 1
+        vec<typename CFG::in_t, CFG::simd> x = in.read();
+        for (unsigned s = 0; s < CFG::simd; s++) {
+#pragma HLS UNROLL
+            buffer[sf * CFG::simd + s] = decode_input<CFG>(x[s]);
+        }
+    }
+    unsigned step = 0;
+    for (unsigned nf = 0; nf < CFG::nf; nf++) {
+        typename CFG::acc_t acc[CFG::pe];
+#pragma HLS ARRAY_PARTITION variable = acc complete
+        for (unsigned pe = 0; pe < CFG::pe; pe++) {
+#pragma HLS UNROLL
+            acc[pe] = 0;
+        }
+        for (; step < (unsigned)nf_end[nf]; step++) {
+#pragma HLS PIPELINE II = 1
+            for (unsigned pe = 0; pe < CFG::pe; pe++) {
+#pragma HLS UNROLL
+                for (unsigned s = 0; s < CFG::simd; s++) {
+#pragma HLS UNROLL
+                    acc[pe] += CFG::product::template mul<typename CFG::product_t>(
+                        buffer[num(index[pe][step][s])], weights[pe][step][s]);
+                }
+            }
+        }
+        vec<OUT, CFG::pe> y;
+        for (unsigned pe = 0; pe < CFG::pe; pe++) {
+#pragma HLS UNROLL
+            check_acc<CFG>(acc[pe], CFG::name());
+            y[pe] = act(acc[pe], pe, nf);
+        }
+        out.write(y);
+    }
+}
+
+template <class CFG>
+void mvau_sparse(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<typename CFG::out_t, CFG::pe> >& out,
+                 const typename CFG::weights_t weights[CFG::pe][CFG::steps][CFG::simd],
+                 const typename CFG::index_t index[CFG::pe][CFG::steps][CFG::simd],
+                 const typename CFG::nf_end_t nf_end[CFG::nf]) {
+    mvau_sparse_loop<CFG>(in, out, weights, index, nf_end, pass_accumulator<CFG>());
+}
+
+template <class CFG>
+void mvau_sparse(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<typename CFG::out_t, CFG::pe> >& out,
+                 const typename CFG::weights_t weights[CFG::pe][CFG::steps][CFG::simd],
+                 const typename CFG::index_t index[CFG::pe][CFG::steps][CFG::simd],
+                 const typename CFG::nf_end_t nf_end[CFG::nf],
+                 const typename CFG::thresholds_t thresholds[CFG::pe][CFG::nf][CFG::num_thresholds]) {
+    apply_thresholds<CFG> act = {thresholds};
+    mvau_sparse_loop<CFG>(in, out, weights, index, nf_end, act);
 }
 
 }  // namespace fpgaflow
