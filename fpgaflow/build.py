@@ -42,6 +42,7 @@ class BuildOptions:
     seed: int = 0
     arith: dict[str, str] = field(default_factory=dict)  # layer name -> arith kind, "sparse" or "dense"
     sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD
+    folding: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer name -> (PE, SIMD)
 
     @property
     def clock(self) -> float:
@@ -88,7 +89,7 @@ def build(model_path: str | Path, options: BuildOptions,
         balance_sparse_channels(hg.layers)
     target_cycles = max(1, int(clock * 1e6 // target_fps))
     with step(f"Folding for {target_fps:,.0f} frames/s ({target_cycles} cycles per frame)"):
-        hg.layers = apply_folding(hg.layers, target_cycles)
+        hg.layers = apply_folding(hg.layers, target_cycles, options.folding)
     out_dir.mkdir(parents=True, exist_ok=True)
     with step("Generating HLS C++ and host edges"):
         hls_dir = write_hls(hg, options.board, clock, out_dir)
@@ -128,3 +129,17 @@ def apply_arith(layers: list, overrides: dict[str, str], sparse_threshold: float
         if why is not None:
             raise UserError(f"--arith {name}={kind}: cannot be exact for {name} ({why})")
         layer.arith_kind = kind
+
+
+def read_folding(path: str | Path) -> dict[str, tuple[int, int]]:
+    """A folding file: ``{"LAYER": {"pe": P, "simd": S}, ...}`` (JSON)."""
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"--folding {path}: no such file")
+    try:
+        data = json.loads(path.read_text())
+        return {str(k): (int(v["pe"]), int(v["simd"])) for k, v in data.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"--folding {path}: expected {{\"LAYER\": {{\"pe\": P, \"simd\": S}}}} ({exc})") from None

@@ -78,12 +78,15 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Force a layer's arithmetic: xnor, ternary, shift, mac, or sparse/dense (repeatable).")
 @click.option("--sparse-threshold", type=float, default=0.5, show_default=True,
               help="Zero-weight fraction from which a layer skips zeros.")
+@click.option("--folding", "folding_file", type=click.Path(path_type=Path),
+              help='JSON {"LAYER": {"pe": P, "simd": S}} fixing layers\' folding.')
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
-def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_samples, arith, sparse_threshold, quiet):
+def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_samples, arith, sparse_threshold,
+          folding_file, quiet):
     """Build MODEL.onnx into HLS C++, check it by C simulation, and report."""
     from fpgaflow.boards import load_board
-    from fpgaflow.build import BuildOptions, build as run_build, default_out_dir
+    from fpgaflow.build import BuildOptions, build as run_build, default_out_dir, read_folding
     from fpgaflow.report import format_report
 
     with _errors(ctx):
@@ -95,7 +98,8 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_sampl
             overrides[name] = kind
         options = BuildOptions(board=load_board(board), out_dir=out_dir or default_out_dir(model),
                                clock_mhz=clock_mhz, target_fps=target_fps, csim=not no_csim,
-                               csim_samples=csim_samples, arith=overrides, sparse_threshold=sparse_threshold)
+                               csim_samples=csim_samples, arith=overrides, sparse_threshold=sparse_threshold,
+                               folding=read_folding(folding_file) if folding_file else {})
         report = run_build(model, options, _progress(quiet))
         if not quiet:
             click.echo(format_report(report), nl=False)

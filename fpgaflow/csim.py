@@ -75,13 +75,14 @@ class Design:
         return x.astype(np.float32)
 
 
-def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path) -> np.ndarray:
+def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path, counts: Path | None = None) -> np.ndarray:
     fd, in_path = tempfile.mkstemp(suffix=".bin", dir=workdir)
     os.close(fd)
     out_path = in_path.replace(".bin", "_out.bin")
     try:
         codes.astype(np.int32).tofile(in_path)
-        proc = subprocess.run([str(exe), in_path, out_path], capture_output=True, text=True)
+        proc = subprocess.run([str(exe), in_path, out_path] + ([str(counts)] if counts else []),
+                              capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"C simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
         return np.fromfile(out_path, dtype=np.int64).reshape(len(codes), out_elems)
@@ -117,3 +118,17 @@ def run_csim(build_dir: str | Path, x: np.ndarray, hw_types: bool = False, jobs:
     outputs = design.host_out(ints)
     t3 = time.perf_counter()
     return CsimResult(ints, outputs, compile_s=t1 - t0, run_s=t3 - t1, host_s=t3 - t2)
+
+
+def loop_counts(build_dir: str | Path, x: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per layer, the C simulation's input-token reads and compute-loop steps per frame."""
+    design = Design(build_dir)
+    exe = compile_csim(design.dir / "hls")
+    workdir = design.dir / "hls" / "csim_build"
+    counts_path = workdir / "loop_counts.tsv"
+    _run(exe, design.host_in(design.check_input(x)), design.out_elems, workdir, counts_path)
+    counts = {}
+    for line in counts_path.read_text().splitlines():
+        name, reads, steps = line.split("\t")
+        counts[name] = {"reads": float(reads), "steps": float(steps)}
+    return counts

@@ -14,6 +14,7 @@ import logging
 
 import numpy as np
 
+from fpgaflow.errors import UserError
 from fpgaflow.layers.mvau import MatrixVectorUnit
 from fpgaflow.layers.width_converter import StreamWidthConverter
 
@@ -42,11 +43,21 @@ def fold_layer(layer: MatrixVectorUnit, target_cycles: int) -> tuple[int, int]:
     return best
 
 
-def apply_folding(layers: list, target_cycles: int) -> list:
-    """Set PE/SIMD of every matrix-vector unit and insert width converters between layers."""
-    for layer in layers:
-        if isinstance(layer, MatrixVectorUnit):
-            layer.pe, layer.simd = fold_layer(layer, target_cycles)
+def apply_folding(layers: list, target_cycles: int, fixed: dict[str, tuple[int, int]] | None = None) -> list:
+    """Set PE/SIMD of every matrix-vector unit and insert width converters between layers.
+
+    ``fixed`` maps layer names to a user's (PE, SIMD); the others fold to ``target_cycles``.
+    """
+    fixed = dict(fixed or {})
+    mvaus = {l.name: l for l in layers if isinstance(l, MatrixVectorUnit)}
+    for name, (pe, simd) in fixed.items():
+        if name not in mvaus:
+            raise UserError(f"--folding: no layer {name}; layers: {', '.join(mvaus)}")
+        why = mvaus[name].check_folding(pe, simd)
+        if why:
+            raise UserError(f"--folding: {name}: {why}")
+    for layer in mvaus.values():
+        layer.pe, layer.simd = fixed.get(layer.name) or fold_layer(layer, target_cycles)
     return insert_width_converters([l for l in layers if not isinstance(l, StreamWidthConverter)])
 
 

@@ -116,6 +116,8 @@ void mvau_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<OUT, 
                 acc[pe] += A::dot(buffer[sf], weights[pe][nf * CFG::sf + sf]);
             }
         }
+        FPGAFLOW_COUNT(CFG, steps, CFG::sf);
+        if (nf == 0) FPGAFLOW_COUNT(CFG, reads, CFG::sf);
         vec<OUT, CFG::pe> y;
         for (unsigned pe = 0; pe < CFG::pe; pe++) {
 #pragma HLS UNROLL
@@ -177,8 +179,10 @@ void mvau_sparse_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<ve
             buffer[sf * CFG::simd + s] = decode_input<CFG>(x[s]);
         }
     }
+    FPGAFLOW_COUNT(CFG, reads, CFG::sf);
     unsigned step = 0;
     for (unsigned nf = 0; nf < CFG::nf; nf++) {
+        FPGAFLOW_COUNT(CFG, steps, (unsigned)nf_end[nf] - step);
         typename CFG::acc_t acc[CFG::pe];
 #pragma HLS ARRAY_PARTITION variable = acc complete
         for (unsigned pe = 0; pe < CFG::pe; pe++) {

@@ -85,6 +85,29 @@ inline void check_acc(ACC acc, const char* layer) {
 #endif
 }
 
+// Loop iteration counters of the C simulation (per layer: input-token reads and compute steps),
+// written by the testbench so that the cycle estimates can be checked against real trip counts.
+#ifndef __SYNTHESIS__
+struct loop_count {
+    const char* layer;
+    unsigned long long reads, steps;
+};
+inline loop_count* loop_counts() {
+    static loop_count table[256] = {};
+    return table;
+}
+inline loop_count& loop_counter(const char* layer) {
+    loop_count* table = loop_counts();
+    int i = 0;
+    while (table[i].layer && table[i].layer != layer && i < 255) i++;
+    table[i].layer = layer;
+    return table[i];
+}
+#define FPGAFLOW_COUNT(CFG, FIELD, N) (fpgaflow::loop_counter(CFG::name()).FIELD += (N))
+#else
+#define FPGAFLOW_COUNT(CFG, FIELD, N)
+#endif
+
 }  // namespace fpgaflow
 
 #endif
