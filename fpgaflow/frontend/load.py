@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,12 +58,11 @@ def load_model(path: str | Path) -> ModelWrapper:
     """
     proto = read_onnx(path)
     try:
-        model = cleanup_model(ModelWrapper(proto))
-        _give_gemms_a_bias(model)
-        model = model.transform(GemmToMatMul())
-        model = model.transform(GiveUniqueNodeNames())
-        model = model.transform(InferShapes())
-        model = model.transform(InferDataTypes())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = _clean(proto)
+        for w in caught:  # qonnx's remarks go to the log, not to the user's terminal
+            log.debug("qonnx: %s", w.message)
     except UserError:
         raise
     except Exception as exc:  # qonnx/onnx raise plain exceptions for malformed graphs
@@ -80,6 +80,15 @@ def load_model(path: str | Path) -> ModelWrapper:
                         "export the model with a fixed shape and batch size 1")
     log.debug("loaded %s: %d nodes", path, len(model.graph.node))
     return model
+
+
+def _clean(proto: onnx.ModelProto) -> ModelWrapper:
+    model = cleanup_model(ModelWrapper(proto))
+    _give_gemms_a_bias(model)
+    model = model.transform(GemmToMatMul())
+    model = model.transform(GiveUniqueNodeNames())
+    model = model.transform(InferShapes())
+    return model.transform(InferDataTypes())
 
 
 def _give_gemms_a_bias(model: ModelWrapper) -> None:
