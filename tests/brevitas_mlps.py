@@ -2,7 +2,8 @@
 
 Test-support module (it contains no tests). It trains tiny quantized MLPs
 (64 -> 64 -> 32 -> 10) on ``sklearn.datasets.load_digits`` (8x8 images,
-10 classes, pixels scaled to [0, 1]) in 2-3 seconds each on one CPU thread,
+10 classes, pixels scaled to [0, 1]) in 2-3 seconds each (about 4 s for the
+pruned kinds, which fine-tune after pruning) on one CPU thread,
 and exports them with :func:`brevitas.export.export_qonnx` using a
 ``(1, 64)`` float32 dummy input.
 
@@ -54,7 +55,9 @@ Kinds (see :data:`KINDS`):
     (``torch.nn.utils.prune.l1_unstructured``), the masked network is
     fine-tuned for :data:`FINETUNE_EPOCHS` more epochs and the pruning is made
     permanent (``prune.remove``). Quantization can only add zeros, so at least
-    50% / 90% of every layer's integer weight codes are 0.
+    50% / 90% of every layer's integer weight codes are 0. At 90% some whole
+    input rows of the codes are zero by chance (hidden neurons that the next
+    layer ignores), but no output neuron loses all its weights.
 ``"neuron_pruned"``
     ``"w4a4_bn"`` trained for ``epochs``, then whole neurons are zeroed,
     keeping the layer shapes (see :data:`NEURON_PRUNING`): the 16 (of 64)
@@ -69,6 +72,11 @@ Kinds (see :data:`KINDS`):
     bias ``beta``, as the running mean and variance of the neuron decay to 0
     during fine-tuning), so the neuron's quantized ReLU output is a constant,
     which may be non-zero.
+
+Pixels 0, 32 and 39 are 0 in every training image, so the first-layer
+weights from them never receive a gradient and keep their small initial
+values; magnitude pruning and coarse (ternary) quantization zero them, which
+leaves three all-zero input rows in the first layer's codes.
 
 ``po2_scales=True`` (default) uses brevitas' fixed-point quantizers
 (``Int8ActPerTensorFixedPoint``, ``Int8WeightPerTensorFixedPoint``,
@@ -182,7 +190,7 @@ BATCH_SIZE = 64
 LEARNING_RATE = 0.02
 FINETUNE_EPOCHS = 5
 """Masked fine-tuning epochs after pruning (the pruned kinds train ``epochs`` + this)."""
-FINETUNE_LEARNING_RATE = 0.005
+FINETUNE_LEARNING_RATE = LEARNING_RATE
 
 NEURON_PRUNING = {"hidden1_rows": 16, "hidden2_cols": 8, "hidden2_rows": 8}
 """Kind ``"neuron_pruned"``: how many output rows of the first hidden layer
@@ -225,7 +233,7 @@ class _Po2Snap(nn.Module):
     ``w -> sign(w) * 2**round(log2|w|)``, keeping only the ``levels`` largest
     exponents present in the tensor (smaller magnitudes become 0). With
     :class:`_Po2CodeWeight` at ``levels + 1`` bits the quantized codes are
-    then exactly ``{0, +-1, ..., +-2**(levels-1)}``. The gradient passes
+    then lie in ``{0, +-1, ..., +-2**(levels-1)}``. The gradient passes
     straight through to the latent float weight.
     """
 
