@@ -76,7 +76,7 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Random inputs for the C simulation check.")
 @click.option("--arith", "arith", multiple=True, metavar="LAYER=KIND",
               help="Force a layer's arithmetic: xnor, ternary, shift, mac, or sparse/dense (repeatable).")
-@click.option("--sparse-threshold", type=float, default=0.5, show_default=True,
+@click.option("--sparse-threshold", type=float, default=0.75, show_default=True,
               help="Zero-weight fraction from which a layer skips zeros.")
 @click.option("--folding", "folding_file", type=click.Path(path_type=Path),
               help='JSON {"LAYER": {"pe": P, "simd": S}} fixing layers\' folding.')

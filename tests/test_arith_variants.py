@@ -8,6 +8,7 @@ import pytest
 
 from brevitas_mlps import make_mlp_with_model, weight_codes
 from conftest import build_model, csim_vs_reference
+from fpgaflow.layers.mvau import DEFAULT_SPARSE_THRESHOLD
 
 
 def expected_arith(codes: np.ndarray) -> str:
@@ -24,16 +25,17 @@ def mvau_rows(report):
     return [layer for layer in report["layers"] if layer["kind"] == "mvau"]
 
 
-@pytest.mark.parametrize("kind", ["po2", "ternary", "pruned50", "pruned90"])
-def test_variant_bit_exact_with_expected_arith(tmp_path, kind):
+@pytest.mark.parametrize("kind, threshold", [("po2", DEFAULT_SPARSE_THRESHOLD), ("ternary", DEFAULT_SPARSE_THRESHOLD),
+                                              ("pruned50", 0.5), ("pruned90", DEFAULT_SPARSE_THRESHOLD)])
+def test_variant_bit_exact_with_expected_arith(tmp_path, kind, threshold):
     onnx_path, _ = make_mlp_with_model(kind, tmp_path, seed=0)
-    report = build_model(onnx_path, tmp_path / "build")
+    report = build_model(onnx_path, tmp_path / "build", sparse_threshold=threshold)
     result = csim_vs_reference(onnx_path, tmp_path / "build", n=1000)
     assert result["bit_exact"], result
     codes = weight_codes(onnx_path)
     rows = mvau_rows(report)
     assert [r["arith"] for r in rows] == [expected_arith(c) for c in codes]
-    assert [r["sparse"] for r in rows] == [bool(np.mean(c == 0) >= 0.5) for c in codes]
+    assert [r["sparse"] for r in rows] == [bool(np.mean(c == 0) >= threshold) for c in codes]
     if kind == "po2":
         assert any(r["arith"] == "shift" for r in rows)
     if kind == "pruned90":

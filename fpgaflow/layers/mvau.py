@@ -24,8 +24,9 @@ from fpgaflow.layers.thresholding import ThresholdTable
 #: XNOR words are packed into at most 64 bits per (PE, tile).
 MAX_XNOR_SIMD = 64
 ARITH_KINDS = ("xnor", "ternary", "shift", "mac")
-#: Fraction of zero weights from which a layer skips zeros by default.
-DEFAULT_SPARSE_THRESHOLD = 0.5
+#: Fraction of zero weights from which a layer skips zeros by default. Below it the any-input
+#: multiplexers of a sparse layer cost more LUTs than the cycles they save are worth.
+DEFAULT_SPARSE_THRESHOLD = 0.75
 
 
 def accumulator_bounds(weights: np.ndarray, spec: IntSpec) -> tuple[np.ndarray, np.ndarray]:
