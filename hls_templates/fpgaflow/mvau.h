@@ -25,7 +25,11 @@ struct mul_int {  // general multiply
 struct mul_ternary {  // w in {-1, 0, +1}: select, negate or drop; no multiplier
     template <class P, class X, class W>
     static P mul(const X& x, const W& w) {
+#ifdef FPGAFLOW_HW_TYPES
         return num(w) == 0 ? P(0) : num(w) > 0 ? P(num(x)) : P(-num(x));
+#else
+        return P(num(x) * num(w));  // the same value; vectorizes in the C simulation
+#endif
     }
 };
 template <int EB>
