@@ -56,7 +56,8 @@ class Design:
         out_graph = FloatGraph.from_onnx(onnx.load(str(host / "output.onnx"))) \
             if (host / "output.onnx").is_file() else None
         self.host_out = HostOutput(np.asarray(o["value_scale"]), out_graph, o["shape"],
-                                   np.asarray(o.get("offset", 0), dtype=np.int64))
+                                   np.asarray(o.get("offset", 0), dtype=np.int64),
+                                   tuple(o["chw"]) if o.get("chw") else None)
         self.out_elems = o["elems"]
 
     def check_input(self, x: np.ndarray, origin: str = "input") -> np.ndarray:

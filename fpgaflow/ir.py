@@ -73,7 +73,10 @@ class HostInput:
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.int32)
 
     def _codes(self, x: np.ndarray) -> np.ndarray:
-        out = self.graph(x).reshape(len(x), -1)
+        out = self.graph(x)
+        if out.ndim == 4:  # feature maps stream pixel by pixel (NHWC)
+            out = out.transpose(0, 2, 3, 1)
+        out = out.reshape(len(x), -1)
         # The quantizer's output is code * scale rounded once to float32, so dividing back and
         # rounding recovers the code exactly.
         return np.rint(out / np.float32(self.scale)).astype(np.int32)
@@ -92,9 +95,19 @@ class HostOutput:
     graph: FloatGraph | None
     output_shape: list[int] = field(default_factory=list)
     offset: np.ndarray | int = 0  # added to the integers first (constants of removed neurons)
+    chw: tuple[int, int, int] | None = None  # a feature map: the integers arrive NHWC
+
+    def to_reference_layout(self, ints: np.ndarray) -> np.ndarray:
+        """The accelerator's integers in the reference's layout (NCHW maps back from NHWC)."""
+        if self.chw is None:
+            return ints
+        c, h, w = self.chw
+        return ints.reshape(len(ints), h, w, c).transpose(0, 3, 1, 2)
 
     def __call__(self, ints: np.ndarray) -> np.ndarray:
-        value = ((ints + self.offset).astype(np.float64) * self.value_scale).astype(np.float32)
+        ints = self.to_reference_layout(ints + self.offset)
+        scale = self.value_scale.reshape((-1,) + (1,) * (ints.ndim - 2)) if ints.ndim > 2 else self.value_scale
+        value = (ints.astype(np.float64) * scale).astype(np.float32)
         if self.graph is not None:
             value = self.graph(value)
         return value.reshape([len(ints)] + list(self.output_shape[1:]))

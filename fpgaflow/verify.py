@@ -53,9 +53,12 @@ def verify_build(build_dir: str | Path, model_path: str | Path, samples: int = 3
     ref_out, extra = reference.run(x, tensors)
     result = run_csim(build_dir, x)
     ref_ints = None
+    got_ints = design.host_out.to_reference_layout(result.ints + design.host_out.offset)
     if tensors:
-        scaled = extra[source].reshape(samples, -1).astype(np.float64) / design.host_out.value_scale
-        ref_ints = np.rint(scaled).astype(np.int64)
-    report = compare(ref_out, result.outputs, ref_ints, result.ints + design.host_out.offset)
+        ref = extra[source].astype(np.float64)
+        scale = design.host_out.value_scale
+        ref_ints = np.rint(ref / (scale.reshape((-1,) + (1,) * (ref.ndim - 2)) if ref.ndim > 2 else scale))
+        ref_ints = ref_ints.astype(np.int64).reshape(samples, -1)
+    report = compare(ref_out, result.outputs, ref_ints, got_ints.reshape(samples, -1))
     log.info("csim vs execute_onnx on %d inputs: %s", samples, report)
     return report

@@ -25,13 +25,20 @@ def save(model_path, nodes, inits, in_shape, out_shape):
     return model_path
 
 
-def conv_model(path):
-    """x -> Quant(8b) -> Conv(quantized 4b weights) -> y."""
+def conv_model(path, dilation: int = 1):
+    """x -> Quant(8b) -> Conv(quantized 4b weights, 3x3) -> y."""
     q_in, c_in = _quant("qin", "x", "xq", 8)
     w = numpy_helper.from_array(np.random.default_rng(0).integers(-3, 4, (2, 1, 3, 3)).astype(np.float32), "w")
     q_w, c_w = _quant("qw", "w", "wq", 4)
-    conv = helper.make_node("Conv", ["xq", "wq"], ["y"], kernel_shape=[3, 3])
-    return save(path, [q_in, q_w, conv], c_in + c_w + [w], [1, 1, 6, 6], [1, 2, 4, 4])
+    conv = helper.make_node("Conv", ["xq", "wq"], ["y"], kernel_shape=[3, 3], dilations=[dilation, dilation])
+    out = 6 - 2 * dilation
+    return save(path, [q_in, q_w, conv], c_in + c_w + [w], [1, 1, 6, 6], [1, 2, out, out])
+
+
+def softmax_model(path):
+    """x -> Quant(8b) -> Softmax -> y."""
+    q_in, c_in = _quant("qin", "x", "xq", 8)
+    return save(path, [q_in, helper.make_node("Softmax", ["xq"], ["y"])], c_in, [1, 8], [1, 8])
 
 
 def float_weight_model(path):

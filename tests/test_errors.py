@@ -23,10 +23,16 @@ def assert_user_error(rc, stderr, *needles):
         assert needle in lines[0], stderr
 
 
-def test_conv_in_mlp_build(tmp_path):
-    model = onnx_builders.conv_model(tmp_path / "conv.onnx")
+def test_dilated_conv(tmp_path):
+    model = onnx_builders.conv_model(tmp_path / "conv.onnx", dilation=2)
     rc, err = run_cli("build", model, "--out", tmp_path / "out", "--quiet")
-    assert_user_error(rc, err, "Conv_0", "(Conv)", "not supported")
+    assert_user_error(rc, err, "Conv_0", "(Conv)", "dilation")
+
+
+def test_unsupported_operator(tmp_path):
+    model = onnx_builders.softmax_model(tmp_path / "softmax.onnx")
+    rc, err = run_cli("build", model, "--out", tmp_path / "out", "--quiet")
+    assert_user_error(rc, err, "Softmax_0", "(Softmax)", "not supported")
 
 
 def test_float_weight_without_quant(tmp_path):

@@ -24,13 +24,11 @@ log = logging.getLogger(__name__)
 QUANTIZERS = ("Quant", "IntQuant", "BipolarQuant", "MultiThreshold")
 ELEMENTWISE = ("Add", "Sub", "Mul", "Div", "BatchNormalization", "Relu", "Identity")
 SHAPE_OPS = ("Reshape", "Flatten", "Identity", "Transpose")
-SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + ("MatMul", "Gemm"))
+SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + ("MatMul", "Gemm", "Conv", "MaxPool"))
 
 _NOT_YET = {
-    "Conv": "convolutions are not supported yet (fpgaflow builds MLPs today)",
-    "MaxPool": "pooling is not supported yet (fpgaflow builds MLPs today)",
-    "AveragePool": "pooling is not supported yet (fpgaflow builds MLPs today)",
-    "GlobalAveragePool": "pooling is not supported yet (fpgaflow builds MLPs today)",
+    "AveragePool": "average pooling is not supported yet",
+    "GlobalAveragePool": "global average pooling is not supported yet",
 }
 
 

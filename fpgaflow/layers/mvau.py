@@ -101,6 +101,7 @@ class MatrixVectorUnit(LayerKit):
     arith_kind: str | None = None  # None: chosen from the weights
     sparse: bool | None = None  # None: sparse when the zero fraction reaches sparse_threshold
     sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD
+    vectors: int = 1  # input vectors per frame (output pixels of a convolution)
 
     kind = "mvau"
 
@@ -123,7 +124,7 @@ class MatrixVectorUnit(LayerKit):
         return (self.pe, self.simd)
 
     def stream_shape(self):
-        return StreamShape(self.simd, self.pe, self.mw, self.mh)
+        return StreamShape(self.simd, self.pe, self.vectors * self.mw, self.vectors * self.mh)
 
     # ---- arithmetic ----
     @property
@@ -175,8 +176,10 @@ class MatrixVectorUnit(LayerKit):
         return self.table.out_spec if self.table is not None else self.acc_spec
 
     def reference(self, x):
-        acc = np.asarray(x, dtype=np.int64) @ self.weights
-        return self.table.apply(acc) if self.table is not None else acc
+        n = len(x)
+        acc = np.asarray(x, dtype=np.int64).reshape(n * self.vectors, self.mw) @ self.weights
+        out = self.table.apply(acc) if self.table is not None else acc
+        return out.reshape(n, -1)
 
     # ---- weight encodings ----
     def _shift_bits(self) -> int:
@@ -253,7 +256,7 @@ class MatrixVectorUnit(LayerKit):
         acc_bits = self.acc_spec.dtype.bitwidth()
         if self.arith == "xnor":  # the popcount before 2p - MW needs log2(MW)+1 bits more
             acc_bits = max(acc_bits, smallest_dtype(-self.mw, self.mw).bitwidth())
-        constants = {"mw": self.mw, "mh": self.mh, "pe": self.pe, "simd": self.simd,
+        constants = {"mw": self.mw, "mh": self.mh, "pe": self.pe, "simd": self.simd, "vectors": self.vectors,
                      "nf": self.mh // self.pe, "sf": self.mw // self.simd, "in_bipolar": int(self.in_spec.bipolar),
                      "acc_min": acc_lo, "acc_max": acc_hi}
         types = {"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype()),
@@ -282,8 +285,8 @@ class MatrixVectorUnit(LayerKit):
         """Cycles per frame at folding (pe, simd)."""
         if self.is_sparse:
             nnz = (self.weights != 0).sum(axis=0)
-            return max(self.mw // simd, sparse_steps(nnz, pe, simd))
-        return (self.mh // pe) * (self.mw // simd)
+            return self.vectors * max(self.mw // simd, sparse_steps(nnz, pe, simd))
+        return self.vectors * (self.mh // pe) * (self.mw // simd)
 
     def cycles(self):
         return self.cycles_for(self.pe, self.simd)
@@ -315,7 +318,7 @@ class MatrixVectorUnit(LayerKit):
         else:
             lut = lanes * wbits * xbits + self.pe * acc_bits * 2
         if self.is_sparse:
-            depth = self.cycles()
+            depth = self.cycles() // self.vectors
             wbits += max(1, (self.mw - 1).bit_length())  # the input index
             lut += lanes * xbits * max(1, self.mw // 3)  # any-input multiplexers
         else:
@@ -333,6 +336,6 @@ class MatrixVectorUnit(LayerKit):
         return {"lut": int(lut), "ff": int(lut), "dsp": int(dsp), "bram18": int(bram)}
 
     def describe(self):
-        return {**super().describe(), "mw": self.mw, "mh": self.mh, "sparse": self.is_sparse,
+        return {**super().describe(), "mw": self.mw, "mh": self.mh, "vectors": self.vectors, "sparse": self.is_sparse,
                 "zero_fraction": round(self.zero_fraction, 4), "arith_reason": self.arith_reason,
                 "thresholds": self.table.count if self.table is not None else 0}

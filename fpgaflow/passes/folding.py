@@ -11,11 +11,14 @@ working side by side have similar work.
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 
 from fpgaflow.errors import UserError
 from fpgaflow.layers.mvau import MatrixVectorUnit
+from fpgaflow.layers.pool import MaxPool
+from fpgaflow.layers.sliding_window import SlidingWindow
 from fpgaflow.layers.width_converter import StreamWidthConverter
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,16 @@ def apply_folding(layers: list, target_cycles: int, fixed: dict[str, tuple[int, 
             raise UserError(f"--folding: {name}: {why}")
     for layer in mvaus.values():
         layer.pe, layer.simd = fixed.get(layer.name) or fold_layer(layer, target_cycles)
-    return insert_width_converters([l for l in layers if not isinstance(l, StreamWidthConverter)])
+    layers = [l for l in layers if not isinstance(l, StreamWidthConverter)]
+    for i, layer in enumerate(layers):  # window generators and pools follow their neighbours
+        if isinstance(layer, SlidingWindow):
+            nxt = layers[i + 1] if i + 1 < len(layers) else None
+            prev_width = layers[i - 1].out_width if i else layer.window.channels
+            width = nxt.simd if isinstance(nxt, MatrixVectorUnit) else prev_width
+            layer.simd = math.gcd(layer.window.channels, width)
+            if isinstance(nxt, MaxPool):
+                nxt.pe = layer.simd
+    return insert_width_converters(layers)
 
 
 def insert_width_converters(layers: list) -> list:
@@ -76,8 +88,8 @@ def balance_sparse_channels(layers: list) -> None:
     """Order each sparse layer's output channels by non-zero count (busiest first).
 
     Channels in the same neuron fold then have similar work, so no PE idles long. The
-    permutation is absorbed by the next matrix-vector unit's weight rows; the last layer keeps
-    its order (the host reads its outputs).
+    permutation is absorbed by the next matrix-vector unit's weight rows (channel-wise layers in
+    between, sliding windows and pooling, do not care); the last layer keeps its order.
     """
     mvaus = [l for l in layers if isinstance(l, MatrixVectorUnit)]
     for layer, nxt in zip(mvaus, mvaus[1:]):
@@ -87,4 +99,6 @@ def balance_sparse_channels(layers: list) -> None:
         layer.weights = layer.weights[:, order]
         if layer.table is not None:
             layer.table.values = layer.table.values[order]
-        nxt.weights = nxt.weights[order, :]
+        # the next layer reads channels innermost: (kernel position or pixel, channel) rows
+        rows = nxt.weights.reshape(-1, layer.mh, nxt.mh)
+        nxt.weights = rows[:, order, :].reshape(nxt.mw, nxt.mh)

@@ -16,6 +16,7 @@ import numpy as np
 
 from fpgaflow.ir import HardwareGraph
 from fpgaflow.layers.mvau import MatrixVectorUnit
+from fpgaflow.layers.width_converter import StreamWidthConverter
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,11 @@ def remove_dead_neurons(hg: HardwareGraph) -> list[str]:
     changed = True
     while changed:
         changed = False
-        mvaus = [l for l in hg.layers if isinstance(l, MatrixVectorUnit)]
-        for a, b in zip(mvaus, mvaus[1:]):
-            if a.table is None:
+        chain = [l for l in hg.layers if not isinstance(l, StreamWidthConverter)]
+        for a, b in zip(chain, chain[1:]):
+            # dense layers feeding each other directly (a convolution's padding would break the constants)
+            if not (isinstance(a, MatrixVectorUnit) and isinstance(b, MatrixVectorUnit)) or a.table is None \
+                    or a.vectors != 1 or b.vectors != 1:
                 continue
             constant = np.all(a.weights == 0, axis=0)
             unused = np.all(b.weights == 0, axis=1)

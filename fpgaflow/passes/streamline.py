@@ -19,14 +19,16 @@ from qonnx.custom_op.general.intquant import int_quant, max_int, min_int
 
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.float_exec import FloatGraph
-from fpgaflow.frontend.load import QUANTIZERS
+from fpgaflow.frontend.load import ELEMENTWISE, QUANTIZERS
 from fpgaflow.ir import HardwareGraph, HostInput, HostOutput, IntSpec
 from fpgaflow.layers.mvau import MatrixVectorUnit, accumulator_bounds
+from fpgaflow.layers.pool import MaxPool
+from fpgaflow.layers.sliding_window import SlidingWindow, Window
 from fpgaflow.passes.thresholds import ActivationChain, derive_thresholds
 
 log = logging.getLogger(__name__)
 
-_TRANSPARENT = ("Reshape", "Flatten", "Identity")
+_TRANSPARENT = ("Reshape", "Flatten", "Identity", "MaxPool")  # keep codes and scale
 
 
 def c_identifier(name: str) -> str:
@@ -132,8 +134,9 @@ def activation_source(model: ModelWrapper, tensor: str, consumer: str) -> tuple[
                         "activation quantizer; quantize it (e.g. Brevitas QuantIdentity) first")
 
 
-def weight_codes(model: ModelWrapper, matmul) -> tuple[np.ndarray, np.ndarray, IntSpec]:
-    """Integer weight codes (MW x MH), per-output-channel scale (MH,) and range of a MatMul."""
+def weight_codes(model: ModelWrapper, matmul, out_axis: int = 1) -> tuple[np.ndarray, np.ndarray, IntSpec]:
+    """Integer weight codes, per-output-channel scale and range of a MatMul (MW x MH, out_axis 1)
+    or a Conv (Cout x Cin x KH x KW, out_axis 0)."""
     t, shape_ops = matmul.input[1], []
     while True:
         prod = model.find_producer(t)
@@ -174,80 +177,183 @@ def weight_codes(model: ModelWrapper, matmul) -> tuple[np.ndarray, np.ndarray, I
         elif op.op_type == "Reshape":
             target = model.get_tensor_shape(op.output[0])
             codes, scale = codes.reshape(target), scale.reshape(target)
-    if codes.ndim != 2:
-        raise UserError(f"node {matmul.name} (MatMul): weight of shape {list(codes.shape)}; need a 2-D matrix")
-    per_channel = scale[0]
-    if not np.all(scale == per_channel[None, :]):
-        raise UserError(f"node {matmul.name} (MatMul): weight scale varies along the input dimension; "
+    if codes.ndim != (2 if matmul.op_type == "MatMul" else 4):
+        raise UserError(f"node {matmul.name} ({matmul.op_type}): weight of shape {list(codes.shape)} is not supported")
+    moved = np.moveaxis(scale, out_axis, 0).reshape(scale.shape[out_axis], -1)
+    per_channel = moved[:, 0]
+    if not np.all(moved == per_channel[:, None]):
+        raise UserError(f"node {matmul.name} ({matmul.op_type}): weight scale varies along the input dimension; "
                         "use per-tensor or per-output-channel weight scales")
     codes = codes.astype(np.int64)
     return codes, per_channel, IntSpec(int(codes.min()), int(codes.max()), bipolar=bipolar)
 
 
-def _check_matmul(model, node):
-    if _const(model, node.input[0]) is not None or model.find_producer(node.input[0]) is None and \
-            node.input[0] != model.graph.input[0].name:
-        raise UserError(f"node {node.name} (MatMul): the activation must be its first input")
+COMPUTE = ("MatMul", "Conv")
+_EW = set(ELEMENTWISE) | set(QUANTIZERS)
+
+
+def _ints(node, name, default):
+    value = _attr(node, name, None)
+    return list(value) if value is not None else list(default)
+
+
+def _check_compute_input(model, node):
+    if _const(model, node.input[0]) is not None:
+        raise UserError(f"node {node.name} ({node.op_type}): the activation must be its first input")
     shape = model.get_tensor_shape(node.input[0])
-    if shape is None or len(shape) != 2 or shape[0] != 1:
-        raise UserError(f"node {node.name} (MatMul): input shape {shape}; the MLP flow needs (1, features) "
-                        "(flatten before the first layer)")
+    rank = 2 if node.op_type == "MatMul" else 4
+    if shape is None or len(shape) != rank or shape[0] != 1:
+        what = "(1, features); flatten before it" if rank == 2 else "(1, C, H, W)"
+        raise UserError(f"node {node.name} ({node.op_type}): input shape {shape}; fpgaflow needs {what}")
+
+
+def _window(model, node, kind: str) -> Window:
+    """Kernel, stride and padding of a Conv/MaxPool node over its (1, C, H, W) input."""
+    _, c, h, w = model.get_tensor_shape(node.input[0])
+    kernel = _ints(node, "kernel_shape", [])
+    if len(kernel) != 2:
+        raise UserError(f"node {node.name} ({node.op_type}): only 2-D {kind} is supported")
+    if any(d != 1 for d in _ints(node, "dilations", [1, 1])):
+        raise UserError(f"node {node.name} ({node.op_type}): dilation {_ints(node, 'dilations', [])} is not "
+                        "supported; use dilation 1")
+    if (_attr(node, "auto_pad", "NOTSET") or "NOTSET") != "NOTSET":
+        raise UserError(f"node {node.name} ({node.op_type}): auto_pad is not supported; export explicit pads")
+    pads = _ints(node, "pads", [0, 0, 0, 0])
+    window = Window(c, h, w, tuple(kernel), tuple(_ints(node, "strides", [1, 1])), (pads[0], pads[1], pads[2], pads[3]))
+    out = model.get_tensor_shape(node.output[0])
+    if tuple(out[2:]) != window.out_hw:
+        raise UserError(f"node {node.name} ({node.op_type}): output {out[2:]} differs from {list(window.out_hw)} "
+                        "(ceil_mode is not supported)")
+    return window
+
+
+def _flatten_permutation(model, tensor: str, hardware_tensors: set) -> np.ndarray | None:
+    """Row order for a dense layer whose input is an NCHW map flattened on the accelerator (NHWC)."""
+    t = tensor
+    while True:
+        prod = model.find_producer(t)
+        if prod is None or prod.op_type not in ("Reshape", "Flatten", "Identity", "Mul"):
+            return None
+        src = prod.input[0] if _const(model, prod.input[0]) is None else prod.input[1]
+        shape = model.get_tensor_shape(src)
+        if shape is not None and len(shape) == 4 and src in hardware_tensors:
+            _, c, h, w = shape
+            return np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).ravel()
+        t = src
+
+
+def _map_graph(model, nodes, src, dst) -> FloatGraph:
+    """A float chain over (1, C, H, W) maps, evaluated per channel on (K, C, 1, 1) inputs."""
+    graph = FloatGraph.from_model(model, nodes, src, dst)
+    for name, shape in graph.shapes.items():
+        if len(shape) == 4:
+            graph.shapes[name] = [1, shape[1], 1, 1]
+    return graph
 
 
 def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
-    """Turn a cleaned-up QONNX MLP into a :class:`HardwareGraph` of integer layers."""
+    """Turn a cleaned-up QONNX MLP or CNN into a :class:`HardwareGraph` of integer layers."""
     chain = dynamic_chain(model)
-    matmuls = [i for i, n in enumerate(chain) if n.op_type == "MatMul"]
-    if not matmuls:
-        raise UserError(f"{name}: the model has no MatMul/Gemm layer; nothing to accelerate")
-    input_name = model.graph.input[0].name
-    output_name = model.graph.output[0].name
+    computes = [i for i, n in enumerate(chain) if n.op_type in COMPUTE]
+    if not computes:
+        raise UserError(f"{name}: the model has no MatMul/Gemm/Conv layer; nothing to accelerate")
+    input_name, output_name = model.graph.input[0].name, model.graph.output[0].name
     output_shape = model.get_tensor_shape(output_name)
-    first = chain[matmuls[0]]
-    _check_matmul(model, first)
+    first = chain[computes[0]]
+    _check_compute_input(model, first)
     x_scale, x_spec, _ = activation_source(model, first.input[0], first.name)
-    host_in = HostInput(FloatGraph.from_model(model, chain[:matmuls[0]], input_name, first.input[0]), x_scale, x_spec)
+    host_in = HostInput(FloatGraph.from_model(model, chain[:computes[0]], input_name, first.input[0]), x_scale, x_spec)
+    hardware_tensors = {o for n in chain[computes[0]:] for o in n.output}
 
     layers, host_out = [], None
-    for k, index in enumerate(matmuls):
-        mm = chain[index]
-        _check_matmul(model, mm)
-        weights, w_scale, w_spec = weight_codes(model, mm)
-        if weights.shape[0] != model.get_tensor_shape(mm.input[0])[1]:
-            raise UserError(f"node {mm.name} (MatMul): weight rows {weights.shape[0]} do not match the input size")
-        value_scale = x_scale * w_scale
-        end = matmuls[k + 1] if k + 1 < len(matmuls) else len(chain)
-        post = chain[index + 1:end]
-        if k + 1 < len(matmuls):
-            quant_out = chain[end].input[0]
-            target = chain[end].name
-            rest = None
-        else:
-            qpos = [i for i, n in enumerate(post) if n.op_type in QUANTIZERS]
-            quant_out = post[qpos[-1]].output[0] if qpos else None
-            target = "the graph output"
-            rest = post[qpos[-1] + 1:] if qpos else post
-            post = post[:qpos[-1] + 1] if qpos else []
-        lname = c_identifier(mm.name)
+    for k, index in enumerate(computes):
+        node = chain[index]
+        _check_compute_input(model, node)
+        lname = c_identifier(node.name)
         if any(layer.name == lname for layer in layers):
             lname = f"{lname}_{k}"
-        table = None
-        if quant_out is not None:
-            out_scale, out_spec, qnode = activation_source(model, quant_out, target)
-            act = ActivationChain(FloatGraph.from_model(model, post, mm.output[0], quant_out), value_scale, out_scale,
-                                  out_spec, where=f"node {mm.name} -> {qnode.name}")
+        weights, w_scale, w_spec, vectors = _compute_layers(model, node, lname, x_spec, hardware_tensors, layers)
+        value_scale = x_scale * w_scale
+        end = computes[k + 1] if k + 1 < len(computes) else len(chain)
+        seg = chain[index + 1:end]
+        split = next((i for i, n in enumerate(seg) if n.op_type not in _EW), len(seg))
+        ew, rest = seg[:split], seg[split:]
+        last = k + 1 == len(computes)
+        qpos = [i for i, n in enumerate(ew) if n.op_type in QUANTIZERS]
+        if not last and not qpos:
+            raise UserError(f"node {chain[end].name} ({chain[end].op_type}): its input is not quantized; put an "
+                            "activation quantizer (e.g. Brevitas QuantReLU or QuantIdentity) before it")
+        table, quant_out = None, None
+        if qpos:
+            ew_q = ew if not last else ew[:qpos[-1] + 1]
+            quant_out = ew_q[-1].output[0]
+            out_scale, out_spec, qnode = activation_source(model, quant_out, f"node {node.name}")
+            act = ActivationChain(_map_graph(model, ew_q, node.output[0], quant_out), value_scale, out_scale,
+                                  out_spec, where=f"node {node.name} -> {qnode.name}")
             acc_lo, acc_hi = accumulator_bounds(weights, x_spec)
             table, negate = derive_thresholds(act, acc_lo, acc_hi)
             weights = weights * np.where(negate, -1, 1)[None, :]
             log.info("%s: %d thresholds per channel, %d channels negated", lname, table.count, int(negate.sum()))
-        layers.append(MatrixVectorUnit(lname, weights, x_spec, w_spec, table))
-        if quant_out is not None:
-            x_scale, x_spec = out_scale, out_spec
-        if rest is not None:
-            src = quant_out if quant_out is not None else mm.output[0]
-            vscale = np.full(weights.shape[1], x_scale) if quant_out is not None else value_scale
-            graph = FloatGraph.from_model(model, rest, src, output_name) if rest else None
-            host_out = HostOutput(vscale, graph, output_shape)
+        layers.append(MatrixVectorUnit(lname, weights, x_spec, w_spec, table, vectors=vectors))
+        if last:
+            tail = (ew[qpos[-1] + 1:] if qpos else ew) + rest
+            src = quant_out if quant_out is not None else node.output[0]
+            vscale = np.full(weights.shape[1], out_scale) if quant_out is not None else value_scale
+            graph = FloatGraph.from_model(model, tail, src, output_name) if tail else None
+            src_shape = model.get_tensor_shape(src)
+            host_out = HostOutput(vscale, graph, output_shape, chw=tuple(src_shape[1:]) if len(src_shape) == 4 else None)
             host_out.source_tensor = src
+        else:
+            x_scale, x_spec, _ = activation_source(model, chain[end].input[0], chain[end].name)
+            _integer_ops(model, rest, x_spec, layers)
     return HardwareGraph(name=name, input_name=input_name, input_shape=model.get_tensor_shape(input_name),
                          output_name=output_name, host_in=host_in, layers=layers, host_out=host_out)
+
+
+def _compute_layers(model, node, lname, x_spec, hardware_tensors, layers):
+    """Weights (MW x MH) of a MatMul or Conv; a Conv also appends its sliding-window generator."""
+    if node.op_type == "MatMul":
+        weights, w_scale, w_spec = weight_codes(model, node, out_axis=1)
+        if weights.shape[0] != model.get_tensor_shape(node.input[0])[1]:
+            raise UserError(f"node {node.name} (MatMul): weight rows {weights.shape[0]} do not match the input size")
+        perm = _flatten_permutation(model, node.input[0], hardware_tensors)
+        if perm is not None:
+            weights = weights[perm]
+        return weights, w_scale, w_spec, 1
+    group = int(_attr(node, "group", 1) or 1)
+    if group != 1:
+        raise UserError(f"node {node.name} (Conv): grouped/depthwise convolution (group={group}) is not "
+                        "supported yet")
+    if len([i for i in node.input if i]) > 2:
+        raise UserError(f"node {node.name} (Conv): a Conv bias input is not supported; export the bias as a "
+                        "separate Add or fold it into BatchNorm")
+    window = _window(model, node, "convolution")
+    if any(window.pads) and (x_spec.bipolar or not x_spec.lo <= 0 <= x_spec.hi):
+        raise UserError(f"node {node.name} (Conv): zero padding needs inputs that can be 0, but they are "
+                        f"{'bipolar' if x_spec.bipolar else f'in [{x_spec.lo}, {x_spec.hi}]'}")
+    codes, w_scale, w_spec = weight_codes(model, node, out_axis=0)
+    cout, cin, kh, kw = codes.shape
+    weights = codes.transpose(2, 3, 1, 0).reshape(kh * kw * cin, cout)
+    layers.append(SlidingWindow(f"{lname}_window", x_spec, window, pad_code=0))
+    return weights, w_scale, w_spec, window.pixels
+
+
+def _integer_ops(model, nodes, spec: IntSpec, layers) -> None:
+    """Layers for the ops between a quantizer and the next layer: pooling, reshapes, scalings."""
+    for node in nodes:
+        op = node.op_type
+        if op in ("Reshape", "Flatten", "Identity"):
+            continue
+        if op == "Mul":
+            const = [np.asarray(_const(model, i)) for i in node.input if _const(model, i) is not None]
+            if const and const[0].size == 1 and float(const[0].ravel()[0]) > 0:
+                continue
+        if op == "MaxPool":
+            window = _window(model, node, "pooling")
+            lname = c_identifier(node.name)
+            pad = 0 if spec.bipolar else spec.lo  # the smallest code never wins a maximum
+            layers.append(SlidingWindow(f"{lname}_window", spec, window, pad_code=pad))
+            layers.append(MaxPool(lname, spec, window.channels, window.kernel[0] * window.kernel[1], window.pixels))
+            continue
+        raise UserError(f"node {node.name} ({op}): not supported between a quantizer and the next layer "
+                        "(supported: MaxPool, Reshape, Flatten, scaling by a positive constant)")

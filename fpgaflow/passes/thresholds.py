@@ -36,6 +36,8 @@ class ActivationChain:
     def codes(self, acc: np.ndarray) -> np.ndarray:
         """Output codes for integer accumulators of shape (K, C)."""
         value = (acc.astype(np.float64) * self.value_scale).astype(np.float32)
+        rank = len(self.graph.shapes[self.graph.input_name])
+        value = value.reshape(acc.shape + (1,) * (rank - 2))  # (K, C, 1, 1) for feature maps
         out = self.graph(value).reshape(acc.shape).astype(np.float64) / self.out_scale
         codes = np.rint(out)
         if not np.allclose(codes, out, rtol=0, atol=1e-3):

@@ -1,6 +1,7 @@
 // fpgaflow: matrix-vector unit (MVAU), FINN-style folding, arithmetic chosen per layer.
 //
-// A frame is MW inputs, SIMD per token, MH outputs, PE per token. Output channel c = nf*PE + pe
+// A frame is VECTORS input vectors (the output pixels of a convolution, 1 for a dense layer),
+// each MW inputs, SIMD per token, giving MH outputs, PE per token. Output channel c = nf*PE + pe
 // accumulates over input i = sf*SIMD + simd with weights[pe][nf*SF + sf][simd]. The input
 // vector is buffered on the first neuron fold and reused by the others. The arithmetic is a
 // policy type in the config (CFG::arith): fixed-point MAC with a product policy, or
@@ -105,6 +106,7 @@ void mvau_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<OUT, 
                const typename CFG::arith::row_t weights[CFG::pe][CFG::nf * CFG::sf], const ACT& act) {
     typedef typename CFG::arith A;
     typename A::word_t buffer[CFG::sf];
+    for (unsigned v = 0; v < CFG::vectors; v++)
     for (unsigned nf = 0; nf < CFG::nf; nf++) {
         typename CFG::acc_t acc[CFG::pe];
 #pragma HLS ARRAY_PARTITION variable = acc complete
@@ -175,6 +177,7 @@ void mvau_sparse_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<ve
                       const typename CFG::nf_end_t nf_end[CFG::nf], const ACT& act) {
     typename CFG::in_store_t buffer[CFG::mw];
 #pragma HLS ARRAY_PARTITION variable = buffer complete
+    for (unsigned v = 0; v < CFG::vectors; v++) {
     for (unsigned sf = 0; sf < CFG::sf; sf++) {
 #pragma HLS PIPELINE II = 1
         vec<typename CFG::in_t, CFG::simd> x = in.read();
@@ -211,6 +214,7 @@ void mvau_sparse_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<ve
             y[pe] = act(acc[pe], pe, nf);
         }
         out.write(y);
+    }
     }
 }
 

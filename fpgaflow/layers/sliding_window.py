@@ -1,0 +1,114 @@
+"""Sliding-window generator: streams the im2col vectors of a feature map (NHWC order).
+
+For every output pixel (oy, ox) it emits the window's elements in (ky, kx, c) order, SIMD
+channels per token, reading the input through a line buffer of KH rows. Padded positions carry
+``pad_code`` (the code of 0.0 for convolutions, the smallest code for max pooling).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpgaflow.ir import IntSpec
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+
+
+@dataclass
+class Window:
+    """Kernel, stride and padding (top, left, bottom, right) over a C x H x W map."""
+
+    channels: int
+    height: int
+    width: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int] = (1, 1)
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        (kh, kw), (sh, sw), (pt, pl, pb, pr) = self.kernel, self.stride, self.pads
+        return (self.height + pt + pb - kh) // sh + 1, (self.width + pl + pr - kw) // sw + 1
+
+    @property
+    def pixels(self) -> int:
+        oh, ow = self.out_hw
+        return oh * ow
+
+    @property
+    def window_elems(self) -> int:
+        return self.kernel[0] * self.kernel[1] * self.channels
+
+    def im2col(self, x: np.ndarray, pad_code: int) -> np.ndarray:
+        """(N, H*W*C) NHWC codes -> (N, pixels * KH*KW*C) windows in (oy, ox, ky, kx, c) order."""
+        n = len(x)
+        (kh, kw), (sh, sw), (pt, pl, pb, pr) = self.kernel, self.stride, self.pads
+        img = np.asarray(x, dtype=np.int64).reshape(n, self.height, self.width, self.channels)
+        img = np.pad(img, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=pad_code)
+        oh, ow = self.out_hw
+        cols = np.empty((n, oh, ow, kh, kw, self.channels), dtype=np.int64)
+        for ky in range(kh):
+            for kx in range(kw):
+                cols[:, :, :, ky, kx, :] = img[:, ky:ky + sh * oh:sh, kx:kx + sw * ow:sw, :]
+        return cols.reshape(n, -1)
+
+
+@dataclass
+class SlidingWindow(LayerKit):
+    """im2col generator for a convolution or pooling window."""
+
+    name: str
+    spec: IntSpec
+    window: Window
+    pad_code: int = 0
+    simd: int = 1
+
+    kind = "sliding_window"
+
+    @property
+    def in_spec(self):
+        return self.spec
+
+    @property
+    def out_spec(self):
+        return self.spec
+
+    @property
+    def pe_simd(self):
+        return (1, self.simd)
+
+    def check_folding(self, pe: int, simd: int) -> str | None:
+        return None if self.window.channels % simd == 0 else f"SIMD={simd} does not divide C={self.window.channels}"
+
+    def stream_shape(self):
+        w = self.window
+        return StreamShape(self.simd, self.simd, w.height * w.width * w.channels, w.pixels * w.window_elems)
+
+    def reference(self, x):
+        return self.window.im2col(x, self.pad_code)
+
+    def binding(self):
+        w = self.window
+        (kh, kw), (sh, sw), (pt, pl, pb, pr) = w.kernel, w.stride, w.pads
+        oh, ow = w.out_hw
+        return Binding(header="fpgaflow/sliding_window.h", function="fpgaflow::sliding_window",
+                       constants={"channels": w.channels, "height": w.height, "width": w.width, "kh": kh, "kw": kw,
+                                  "sh": sh, "sw": sw, "pad_top": pt, "pad_left": pl, "out_h": oh, "out_w": ow,
+                                  "simd": self.simd, "cf": w.channels // self.simd, "pad_code": self.pad_code},
+                       types={"elem_t": CType(self.spec.ctype())})
+
+    def cycles(self):
+        # reads and writes are sequential in this generator
+        return self.in_elems // self.simd + self.out_elems // self.simd
+
+    def pipeline_depth(self):
+        w = self.window
+        return (w.kernel[0] - 1) * w.width * (w.channels // self.simd) + 2  # the rows buffered before output
+
+    def resources(self):
+        w = self.window
+        bits = w.kernel[0] * w.width * w.channels * self.spec.bits
+        bram = int(np.ceil(bits / 18432)) if bits > 8192 else 0
+        lut = self.simd * self.spec.bits * 4 + (bits // 64 if not bram else 0) + 64
+        return {"lut": int(lut), "ff": int(lut), "dsp": 0, "bram18": bram}
