@@ -1,0 +1,32 @@
+"""Convolutional networks (Brevitas, digits 1x8x8) build and match execute_onnx and Brevitas."""
+
+import numpy as np
+import pytest
+import torch
+
+from brevitas_cnns import make_cnn_with_model
+from brevitas_mlps import digits_data
+from conftest import build_model, csim_vs_reference
+from fpgaflow.csim import run_csim
+
+SUPPORTED = ["cnv_w2a2", "cnv_w1a1", "cnv_po2", "cnv_sparse90"]
+
+
+@pytest.mark.parametrize("kind", SUPPORTED)
+def test_cnn_bit_exact(tmp_path, kind):
+    onnx_path, model = make_cnn_with_model(kind, tmp_path, seed=0)
+    report = build_model(onnx_path, tmp_path / "build", sparse_threshold=0.75)
+    result = csim_vs_reference(onnx_path, tmp_path / "build", n=500)
+    assert result["bit_exact"], result
+    _, _, x_test, _ = digits_data()
+    x_test = x_test.reshape(-1, 1, 8, 8)
+    with torch.no_grad():
+        want = model(torch.from_numpy(x_test)).numpy()
+    got = run_csim(tmp_path / "build", x_test).outputs
+    assert np.array_equal(got.argmax(1), want.argmax(1))
+    kinds = [layer["kind"] for layer in report["layers"]]
+    assert "sliding_window" in kinds and "mvau" in kinds
+    if kind.startswith("cnv"):
+        assert "maxpool" in kinds
+    if kind == "cnv_w1a1":
+        assert [l["arith"] for l in report["layers"] if l["kind"] == "mvau"][1:-1] == ["xnor"] * 2
