@@ -4,9 +4,15 @@ Test-support module (it contains no tests), the convolutional counterpart of
 :mod:`brevitas_mlps` (whose data set, quantizers, training loop and
 single-thread context it reuses). It trains tiny quantized CNNs on
 ``sklearn.datasets.load_digits`` images, shaped ``(N, 1, 8, 8)`` float32 with
-pixels in [0, 1], in a few seconds each on one CPU thread, and exports them
+pixels in [0, 1], in 4-10 seconds each on one CPU thread, and exports them
 with :func:`brevitas.export.export_qonnx` using a ``(1, 1, 8, 8)`` float32
-dummy input.
+dummy input (about 3-6 s with the dynamo exporter, under 1 s with
+``dynamo=False``).
+
+Test accuracy on the 360 test images (seed 0, 10 epochs, power-of-two
+scales), for orientation: ``cnv_w2a2`` 0.914, ``cnv_w1a1`` 0.850,
+``strided_padded`` 0.922, ``depthwise_separable`` 0.942, ``residual`` 0.950,
+``cnv_po2`` 0.936, ``cnv_sparse90`` 0.961.
 
 Every model starts with an 8-bit signed input quantizer (``QuantIdentity``),
 has ``QuantConv2d`` layers (``bias=False``) each followed by
@@ -37,10 +43,10 @@ Kinds (see :data:`KINDS`):
     padding 1 (32, 4x4) - BN+act - ``nn.AdaptiveAvgPool2d(1)`` (global
     average pool, 1x1, float output: no quantizer after it) - flatten (32) -
     linear. 4-bit weights and activations. Padding is inside the ``Conv``
-    node (``pads``). The global pool exports as ``ReduceMean`` (axes 2, 3,
-    ``keepdims=1``) with the dynamo exporter and as ``GlobalAveragePool``
-    with ``dynamo=False``; with power-of-two scales the mean of the 16 values
-    is exact in float.
+    node (``pads``). The global pool exports as ``ReduceMean`` (axes
+    ``[-1, -2]`` given as a second input, ``keepdims=1``) with the dynamo
+    exporter and as ``GlobalAveragePool`` with ``dynamo=False``; with
+    power-of-two scales the mean of the 16 values is exact in float.
 ``"depthwise_separable"``
     conv3x3 (8 channels, 6x6) - BN+act - depthwise conv3x3 (``groups=8``,
     padding 1, 8 channels, 6x6) - BN+act - pointwise conv1x1 (16, 6x6) -
@@ -57,7 +63,9 @@ Kinds (see :data:`KINDS`):
     ``Quant(4-bit unsigned) -> Quant(5-bit signed) -> Add``; branch:
     ``Conv -> BatchNormalization -> Quant(5-bit signed) -> Add``), and the
     ``Add`` is followed by ``Relu -> Quant(4-bit unsigned)``. 4-bit weights
-    and activations.
+    and activations. With power-of-two scales the identity path's
+    re-quantization keeps the scale (lossless); with float scales the two
+    scales differ, so it rounds.
 ``"cnv_po2"``
     The ``"cnv_w2a2"`` topology (2-bit activations) with 4-bit narrow-range
     weights, whose second conv (``convs()[1]``) has signed power-of-two
@@ -95,9 +103,10 @@ longer training do learn them from step 301 on.
 Exported graphs (after ``qonnx.util.cleanup.cleanup_model``) hold
 ``Quant``/``BipolarQuant``, ``Conv`` (padding inside the node, never a
 separate ``Pad``), ``BatchNormalization``, ``Relu``, ``MaxPool``, ``Add``,
-``ReduceMean``/``GlobalAveragePool``, ``Reshape`` (dynamo exporter, the
-default on torch >= 2.9) or ``Flatten`` (``dynamo=False``) before the final
-``Gemm`` (``transB=1``, bias inside), and no ``Transpose``. Around every conv
+``ReduceMean``/``GlobalAveragePool``, ``Reshape`` to a constant
+``[1, C*H*W]`` (dynamo exporter, the default on torch >= 2.9) or
+``Flatten(axis=1)`` (``dynamo=False``) right before the final ``Gemm``
+(``transB=1``, bias inside), and no ``Transpose``. Around every conv
 the order is ``Quant(weights) -> Conv -> BatchNormalization -> Relu -> Quant``
 (``BatchNormalization -> BipolarQuant`` for ``"cnv_w1a1"``).
 
@@ -184,7 +193,9 @@ RESIDUAL_ADD_BITS = 5
 
 CIFAR_INPUT_SHAPE = (3, 32, 32)
 CIFAR_CONV_CHANNELS = (64, 64, 128, 128, 256, 256)
-"""Output channels of the six valid 3x3 convs of :class:`QuantCifarCNV` (max pool after the 2nd and 4th)."""
+"""Output channels of the six valid 3x3 convs of :class:`QuantCifarCNV`.
+
+A 2x2 max pool follows the 2nd and the 4th conv."""
 CIFAR_FC_FEATURES = (512, 512)
 """Hidden fully connected layers of :class:`QuantCifarCNV` (then 10 outputs)."""
 
@@ -562,7 +573,9 @@ class QuantCifarCNV(nn.Module):
 
 
 CIFAR_CALIBRATION_BATCHES = 4
+"""Training-mode forward passes that calibrate :class:`QuantCifarCNV`'s statistics."""
 CIFAR_CALIBRATION_BATCH_SIZE = 32
+"""Random images per calibration pass."""
 
 
 def _random_cifar_cnv(seed: int, po2_scales: bool) -> QuantCifarCNV:
@@ -580,7 +593,7 @@ def _random_cifar_cnv(seed: int, po2_scales: bool) -> QuantCifarCNV:
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
         model = QuantCifarCNV(po2_scales)
-        bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        bns = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
         for bn in bns:
             bn.weight.copy_(torch.rand(bn.num_features, generator=gen) + 0.5)
             bn.bias.copy_(0.3 * torch.randn(bn.num_features, generator=gen))

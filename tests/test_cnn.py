@@ -9,7 +9,7 @@ from brevitas_mlps import digits_data
 from conftest import build_model, csim_vs_reference
 from fpgaflow.csim import run_csim
 
-SUPPORTED = ["cnv_w2a2", "cnv_w1a1", "cnv_po2", "cnv_sparse90"]
+SUPPORTED = ["cnv_w2a2", "cnv_w1a1", "cnv_po2", "cnv_sparse90", "depthwise_separable"]
 
 
 @pytest.mark.parametrize("kind", SUPPORTED)
@@ -26,7 +26,8 @@ def test_cnn_bit_exact(tmp_path, kind):
     assert np.array_equal(got.argmax(1), want.argmax(1))
     kinds = [layer["kind"] for layer in report["layers"]]
     assert "sliding_window" in kinds and "mvau" in kinds
-    if kind.startswith("cnv"):
-        assert "maxpool" in kinds
+    assert "maxpool" in kinds
+    if kind == "depthwise_separable":
+        assert "vvau" in kinds
     if kind == "cnv_w1a1":
         assert [l["arith"] for l in report["layers"] if l["kind"] == "mvau"][1:-1] == ["xnor"] * 2

@@ -19,6 +19,7 @@ from fpgaflow.errors import UserError
 from fpgaflow.layers.mvau import MatrixVectorUnit
 from fpgaflow.layers.pool import MaxPool
 from fpgaflow.layers.sliding_window import SlidingWindow
+from fpgaflow.layers.vector_unit import VectorUnit
 from fpgaflow.layers.width_converter import StreamWidthConverter
 
 log = logging.getLogger(__name__)
@@ -53,20 +54,26 @@ def apply_folding(layers: list, target_cycles: int, fixed: dict[str, tuple[int, 
     """
     fixed = dict(fixed or {})
     mvaus = {l.name: l for l in layers if isinstance(l, MatrixVectorUnit)}
+    foldable = {l.name: l for l in layers if isinstance(l, (MatrixVectorUnit, VectorUnit))}
     for name, (pe, simd) in fixed.items():
-        if name not in mvaus:
-            raise UserError(f"--folding: no layer {name}; layers: {', '.join(mvaus)}")
-        why = mvaus[name].check_folding(pe, simd)
+        if name not in foldable:
+            raise UserError(f"--folding: no layer {name}; layers: {', '.join(foldable)}")
+        why = foldable[name].check_folding(pe, simd)
         if why:
             raise UserError(f"--folding: {name}: {why}")
     for layer in mvaus.values():
         layer.pe, layer.simd = fixed.get(layer.name) or fold_layer(layer, target_cycles)
+    for layer in layers:
+        if isinstance(layer, VectorUnit):
+            options = [pe for pe in divisors(layer.channels) if layer.cycles_for(pe) <= target_cycles]
+            layer.pe = fixed.get(layer.name, (options[0] if options else layer.channels, 1))[0]
     layers = [l for l in layers if not isinstance(l, StreamWidthConverter)]
     for i, layer in enumerate(layers):  # window generators and pools follow their neighbours
         if isinstance(layer, SlidingWindow):
             nxt = layers[i + 1] if i + 1 < len(layers) else None
             prev_width = layers[i - 1].out_width if i else layer.window.channels
-            width = nxt.simd if isinstance(nxt, MatrixVectorUnit) else prev_width
+            width = nxt.simd if isinstance(nxt, MatrixVectorUnit) else nxt.pe if isinstance(nxt, VectorUnit) \
+                else prev_width
             layer.simd = math.gcd(layer.window.channels, width)
             if isinstance(nxt, MaxPool):
                 nxt.pe = layer.simd
@@ -91,9 +98,9 @@ def balance_sparse_channels(layers: list) -> None:
     permutation is absorbed by the next matrix-vector unit's weight rows (channel-wise layers in
     between, sliding windows and pooling, do not care); the last layer keeps its order.
     """
-    mvaus = [l for l in layers if isinstance(l, MatrixVectorUnit)]
-    for layer, nxt in zip(mvaus, mvaus[1:]):
-        if not layer.is_sparse:
+    mixing = [l for l in layers if isinstance(l, (MatrixVectorUnit, VectorUnit))]  # layers that own channels
+    for layer, nxt in zip(mixing, mixing[1:]):
+        if not isinstance(layer, MatrixVectorUnit) or not isinstance(nxt, MatrixVectorUnit) or not layer.is_sparse:
             continue
         order = np.argsort(-(layer.weights != 0).sum(axis=0), kind="stable")
         layer.weights = layer.weights[:, order]

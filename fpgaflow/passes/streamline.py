@@ -24,6 +24,7 @@ from fpgaflow.ir import HardwareGraph, HostInput, HostOutput, IntSpec
 from fpgaflow.layers.mvau import MatrixVectorUnit, accumulator_bounds
 from fpgaflow.layers.pool import MaxPool
 from fpgaflow.layers.sliding_window import SlidingWindow, Window
+from fpgaflow.layers.vector_unit import VectorUnit
 from fpgaflow.passes.thresholds import ActivationChain, derive_thresholds
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,10 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
             table, negate = derive_thresholds(act, acc_lo, acc_hi)
             weights = weights * np.where(negate, -1, 1)[None, :]
             log.info("%s: %d thresholds per channel, %d channels negated", lname, table.count, int(negate.sum()))
-        layers.append(MatrixVectorUnit(lname, weights, x_spec, w_spec, table, vectors=vectors))
+        if vectors < 0:  # depthwise: a vector unit over -vectors output pixels
+            layers.append(VectorUnit(lname, weights, x_spec, w_spec, -vectors, table))
+        else:
+            layers.append(MatrixVectorUnit(lname, weights, x_spec, w_spec, table, vectors=vectors))
         if last:
             tail = (ew[qpos[-1] + 1:] if qpos else ew) + rest
             src = quant_out if quant_out is not None else node.output[0]
@@ -311,7 +315,9 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
 
 
 def _compute_layers(model, node, lname, x_spec, hardware_tensors, layers):
-    """Weights (MW x MH) of a MatMul or Conv; a Conv also appends its sliding-window generator."""
+    """Weights (MW x MH) of a MatMul or Conv, and the vectors per frame (negative: pixels of a
+    depthwise Conv, whose weights are (window positions, channels)). A Conv also appends its
+    sliding-window generator."""
     if node.op_type == "MatMul":
         weights, w_scale, w_spec = weight_codes(model, node, out_axis=1)
         if weights.shape[0] != model.get_tensor_shape(node.input[0])[1]:
@@ -321,9 +327,12 @@ def _compute_layers(model, node, lname, x_spec, hardware_tensors, layers):
             weights = weights[perm]
         return weights, w_scale, w_spec, 1
     group = int(_attr(node, "group", 1) or 1)
-    if group != 1:
-        raise UserError(f"node {node.name} (Conv): grouped/depthwise convolution (group={group}) is not "
-                        "supported yet")
+    cin = model.get_tensor_shape(node.input[0])[1]
+    cout = model.get_tensor_shape(node.output[0])[1]
+    depthwise = group > 1 and group == cin == cout
+    if group != 1 and not depthwise:
+        raise UserError(f"node {node.name} (Conv): grouped convolution (group={group}, {cin} -> {cout} channels) "
+                        "is not supported; use group=1 or depthwise (group = in = out channels)")
     if len([i for i in node.input if i]) > 2:
         raise UserError(f"node {node.name} (Conv): a Conv bias input is not supported; export the bias as a "
                         "separate Add or fold it into BatchNorm")
@@ -332,10 +341,11 @@ def _compute_layers(model, node, lname, x_spec, hardware_tensors, layers):
         raise UserError(f"node {node.name} (Conv): zero padding needs inputs that can be 0, but they are "
                         f"{'bipolar' if x_spec.bipolar else f'in [{x_spec.lo}, {x_spec.hi}]'}")
     codes, w_scale, w_spec = weight_codes(model, node, out_axis=0)
-    cout, cin, kh, kw = codes.shape
-    weights = codes.transpose(2, 3, 1, 0).reshape(kh * kw * cin, cout)
+    cout, cin_g, kh, kw = codes.shape
     layers.append(SlidingWindow(f"{lname}_window", x_spec, window, pad_code=0))
-    return weights, w_scale, w_spec, window.pixels
+    if depthwise:  # (C, 1, KH, KW) -> (window position, channel)
+        return codes.transpose(2, 3, 1, 0).reshape(kh * kw, cout), w_scale, w_spec, -window.pixels
+    return codes.transpose(2, 3, 1, 0).reshape(kh * kw * cin_g, cout), w_scale, w_spec, window.pixels
 
 
 def _integer_ops(model, nodes, spec: IntSpec, layers) -> None:
