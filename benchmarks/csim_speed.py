@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from fpgaflow.boards import load_board
 from fpgaflow.build import BuildOptions, build

@@ -117,18 +117,14 @@ kw]``, for the final ``Gemm`` they are ``[in_features, out_features]``.
 
 from __future__ import annotations
 
-import copy
 import logging
 import pathlib
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils import parametrize, prune
 
-from brevitas.export import export_qonnx
 from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear, QuantReLU
 from brevitas.quant import (
     Int8ActPerTensorFixedPoint,
@@ -142,17 +138,16 @@ from brevitas.quant import (
 )
 
 from brevitas_mlps import (
-    FINETUNE_EPOCHS,
-    FINETUNE_LEARNING_RATE,
     INPUT_BIT_WIDTH,
-    LEARNING_RATE,
     NUM_CLASSES,
     _BinaryWeightPo2,
-    _fit,
     _Po2CodeWeight,
-    _Po2Snap,
     _single_thread,
     digits_data,
+    cached_model_file,
+    export_model,
+    file_suffix,
+    train_recipe,
     weight_codes,
 )
 
@@ -401,84 +396,26 @@ def train_cnn(
     if kind not in _KIND_SPECS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
     spec = _KIND_SPECS[kind]
-    x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in digit_images())
-    start = time.perf_counter()
-    with torch.random.fork_rng(devices=[]), _single_thread():
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
-        model = QuantCNN(kind, po2_scales)
-        convs = model.convs()
-        if spec.po2_layer is not None:
-            parametrize.register_parametrization(
-                convs[spec.po2_layer], "weight", _Po2Snap(levels=spec.weight_bits - 1)
-            )
-        _fit(model, x_train, y_train, gen, epochs, LEARNING_RATE)
-        if spec.pruned_layer is not None:
-            layer = convs[spec.pruned_layer]
-            prune.l1_unstructured(layer, "weight", amount=spec.sparsity)
-            _fit(model, x_train, y_train, gen, FINETUNE_EPOCHS, FINETUNE_LEARNING_RATE)
-            prune.remove(layer, "weight")
-        if spec.po2_layer is not None:
-            parametrize.remove_parametrizations(
-                convs[spec.po2_layer], "weight", leave_parametrized=True
-            )
-        model.eval()
-        with torch.no_grad():
-            acc = (model(x_test).argmax(1) == y_test).float().mean().item()
-    model.train_seconds = time.perf_counter() - start
-    model.test_accuracy = acc
-    logger.info(
-        "trained %s (po2_scales=%s, seed=%d, epochs=%d) in %.2fs: test accuracy %.3f",
-        kind, po2_scales, seed, epochs, model.train_seconds, acc,
-    )
-    return model
+
+    def po2_layers(model):
+        return [] if spec.po2_layer is None else [(model.convs()[spec.po2_layer], spec.weight_bits - 1)]
+
+    def prune_layers(model):
+        layer = model.convs()[spec.pruned_layer]
+        prune.l1_unstructured(layer, "weight", amount=spec.sparsity)
+        return [layer]
+
+    return train_recipe(lambda: QuantCNN(kind, po2_scales), digit_images(), seed, epochs, po2_layers,
+                        prune_layers if spec.pruned_layer is not None else None,
+                        f"{kind} (po2_scales={po2_scales}, seed={seed}, epochs={epochs})")
 
 
 def export_cnn(
-    model: nn.Module,
-    onnx_path: pathlib.Path,
-    dynamo: bool | None = None,
+    model: nn.Module, onnx_path: pathlib.Path, dynamo: bool | None = None,
     input_shape: tuple[int, ...] = INPUT_SHAPE,
 ) -> pathlib.Path:
-    """Export a model to QONNX at ``onnx_path`` with a ``(1, *input_shape)`` float32 dummy input.
-
-    Args:
-        model: a Brevitas model; it is put in ``eval()``.
-        onnx_path: file to write (parent directories are created).
-        dynamo: passed to ``export_qonnx``; None keeps brevitas' default (the
-            dynamo exporter on torch >= 2.9, a few seconds per export;
-            ``False``, the TorchScript exporter, well under a second).
-        input_shape: shape of one input sample (without the batch dimension).
-
-    Returns:
-        ``onnx_path``.
-    """
-    onnx_path = pathlib.Path(onnx_path)
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    dummy = torch.rand((1,) + tuple(input_shape), generator=torch.Generator().manual_seed(0))
-    kwargs = {"verbose": False}
-    if dynamo is not None:
-        kwargs["dynamo"] = dynamo
-    export_qonnx(model, dummy, export_path=str(onnx_path), **kwargs)
-    return onnx_path
-
-
-# Per-process caches so that several tests asking for the same configuration
-# train (or build) and export it only once.
-_MODEL_CACHE: dict[tuple, nn.Module] = {}
-_ONNX_CACHE: dict[tuple, bytes] = {}
-
-
-def _export_cached(
-    key: tuple, model: nn.Module, path: pathlib.Path, dynamo: bool | None, input_shape: tuple
-) -> None:
-    if key in _ONNX_CACHE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_ONNX_CACHE[key])
-    else:
-        export_cnn(model, path, dynamo, input_shape)
-        _ONNX_CACHE[key] = path.read_bytes()
+    """Export a CNN with a ``(1, *input_shape)`` dummy input; see :func:`brevitas_mlps.export_model`."""
+    return export_model(model, onnx_path, dynamo, input_shape)
 
 
 def make_cnn_with_model(
@@ -489,34 +426,13 @@ def make_cnn_with_model(
     po2_scales: bool = True,
     dynamo: bool | None = None,
 ) -> tuple[pathlib.Path, QuantCNN]:
-    """Train and export a CNN of the given kind; return the path and the model.
+    """Train and export a CNN of :data:`KINDS` (input (1, 1, 8, 8)); return the path and the model.
 
-    Training and export are cached per process and configuration; every call
-    writes the file into ``out_dir`` and returns a private copy of the model.
-
-    Args:
-        kind: one of :data:`KINDS`.
-        out_dir: directory the ``.onnx`` file is written to (created if needed).
-        seed: training seed.
-        epochs: training epochs.
-        po2_scales: power-of-two scales (brevitas' fixed-point quantizers) if
-            True, brevitas' default float-scale quantizers otherwise.
-        dynamo: exporter choice, see :func:`export_cnn`.
-
-    Returns:
-        ``(onnx_path, model)``; the model is in ``eval()`` mode and carries
-        ``test_accuracy`` and ``train_seconds`` attributes.
+    Same arguments, caching and return value as :func:`brevitas_mlps.make_mlp_with_model`.
     """
-    key = ("digits", kind, seed, epochs, po2_scales)
-    if key not in _MODEL_CACHE:
-        _MODEL_CACHE[key] = train_cnn(kind, seed, epochs, po2_scales)
-    model = copy.deepcopy(_MODEL_CACHE[key]).eval()
-
-    scales = "po2" if po2_scales else "float"
-    exporter = {None: "", True: "_dynamo", False: "_torchscript"}[dynamo]
-    path = pathlib.Path(out_dir) / f"{kind}_{scales}_seed{seed}_ep{epochs}{exporter}.onnx"
-    _export_cached(key + (dynamo,), model, path, dynamo, INPUT_SHAPE)
-    return path, model
+    path = pathlib.Path(out_dir) / f"{kind}_{file_suffix(po2_scales, dynamo, seed, epochs)}.onnx"
+    return cached_model_file(("digits", kind, seed, epochs, po2_scales),
+                             lambda: train_cnn(kind, seed, epochs, po2_scales), path, dynamo, INPUT_SHAPE)
 
 
 def make_cnn(kind: str, out_dir: pathlib.Path, **kwargs) -> pathlib.Path:
@@ -627,15 +543,9 @@ def cnv_cifar_random_with_model(
     Returns:
         ``(onnx_path, model)``, the model in ``eval()`` mode.
     """
-    key = ("cifar_cnv", seed, po2_scales)
-    if key not in _MODEL_CACHE:
-        _MODEL_CACHE[key] = _random_cifar_cnv(seed, po2_scales)
-    model = copy.deepcopy(_MODEL_CACHE[key]).eval()
-    scales = "po2" if po2_scales else "float"
-    exporter = {None: "", True: "_dynamo", False: "_torchscript"}[dynamo]
-    path = pathlib.Path(out_dir) / f"cnv_cifar_random_w2a2_{scales}_seed{seed}{exporter}.onnx"
-    _export_cached(key + (dynamo,), model, path, dynamo, CIFAR_INPUT_SHAPE)
-    return path, model
+    path = pathlib.Path(out_dir) / f"cnv_cifar_random_w2a2_{file_suffix(po2_scales, dynamo, seed)}.onnx"
+    return cached_model_file(("cifar_cnv", seed, po2_scales), lambda: _random_cifar_cnv(seed, po2_scales), path,
+                             dynamo, CIFAR_INPUT_SHAPE)
 
 
 def cnv_cifar_random(out_dir: pathlib.Path, **kwargs) -> pathlib.Path:

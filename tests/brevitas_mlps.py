@@ -102,6 +102,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from typing import Callable
 import logging
 import pathlib
 import time
@@ -408,36 +409,59 @@ def train_mlp(
     if kind not in _KIND_SPECS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
     spec = _KIND_SPECS[kind]
-    x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in digits_data())
+
+    def po2_layers(model):
+        return [(layer, spec.weight_bits - 1) for layer in model.linears()] if spec.po2_weights else []
+
+    def prune_layers(model):
+        _prune(model, spec)
+        return [layer for layer in model.linears() if prune.is_pruned(layer)]
+
+    return train_recipe(lambda: QuantMLP(kind, po2_scales), digits_data(), seed, epochs, po2_layers,
+                        prune_layers if spec.pruning is not None else None,
+                        f"{kind} (po2_scales={po2_scales}, seed={seed}, epochs={epochs})")
+
+
+def train_recipe(
+    build: Callable[[], nn.Module],
+    data: tuple,
+    seed: int,
+    epochs: int,
+    po2_layers: Callable[[nn.Module], list],
+    prune_layers: Callable[[nn.Module], list] | None,
+    label: str,
+) -> nn.Module:
+    """Seeded single-thread training shared by the MLP and CNN recipes.
+
+    ``po2_layers(model)`` names (layer, levels) pairs whose weights are snapped to powers of two
+    during training; ``prune_layers(model)``, if given, applies pruning masks after ``epochs``
+    and returns the pruned layers, which are fine-tuned for :data:`FINETUNE_EPOCHS`. Snapping
+    and masks are made permanent; the model returns in ``eval()`` with ``test_accuracy`` and
+    ``train_seconds``. torch's global RNG state is left untouched.
+    """
+    x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in data)
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]), _single_thread():
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        model = QuantMLP(kind, po2_scales)
-        if spec.po2_weights:
-            for layer in model.linears():
-                parametrize.register_parametrization(
-                    layer, "weight", _Po2Snap(levels=spec.weight_bits - 1)
-                )
+        model = build()
+        snapped = po2_layers(model)
+        for layer, levels in snapped:
+            parametrize.register_parametrization(layer, "weight", _Po2Snap(levels=levels))
         _fit(model, x_train, y_train, gen, epochs, LEARNING_RATE)
-        if spec.pruning is not None:
-            _prune(model, spec)
+        if prune_layers is not None:
+            pruned = prune_layers(model)
             _fit(model, x_train, y_train, gen, FINETUNE_EPOCHS, FINETUNE_LEARNING_RATE)
-            for layer in model.linears():
-                if prune.is_pruned(layer):
-                    prune.remove(layer, "weight")
-        if spec.po2_weights:
-            for layer in model.linears():
-                parametrize.remove_parametrizations(layer, "weight", leave_parametrized=True)
+            for layer in pruned:
+                prune.remove(layer, "weight")
+        for layer, _ in snapped:
+            parametrize.remove_parametrizations(layer, "weight", leave_parametrized=True)
         model.eval()
         with torch.no_grad():
             acc = (model(x_test).argmax(1) == y_test).float().mean().item()
     model.train_seconds = time.perf_counter() - start
     model.test_accuracy = acc
-    logger.info(
-        "trained %s (po2_scales=%s, seed=%d, epochs=%d) in %.2fs: test accuracy %.3f",
-        kind, po2_scales, seed, epochs, model.train_seconds, acc,
-    )
+    logger.info("trained %s in %.2fs: test accuracy %.3f", label, model.train_seconds, acc)
     return model
 
 
@@ -488,17 +512,19 @@ def _prune(model: QuantMLP, spec: _KindSpec) -> None:
         raise ValueError(f"unknown pruning {spec.pruning!r}")
 
 
-def export_mlp(
-    model: nn.Module, onnx_path: pathlib.Path, dynamo: bool | None = None
+def export_model(
+    model: nn.Module, onnx_path: pathlib.Path, dynamo: bool | None = None,
+    input_shape: tuple[int, ...] = (IN_FEATURES,),
 ) -> pathlib.Path:
-    """Export a model to QONNX at ``onnx_path`` with a ``(1, 64)`` float32 dummy input.
+    """Export a model to QONNX at ``onnx_path`` with a ``(1, *input_shape)`` float32 dummy input.
 
     Args:
-        model: a Brevitas model taking ``(N, 64)`` inputs; it is put in ``eval()``.
+        model: a Brevitas model; it is put in ``eval()``.
         onnx_path: file to write (parent directories are created).
         dynamo: passed to ``export_qonnx``; None keeps brevitas' default, which
-            is the dynamo exporter on torch >= 2.9 (about 2.5 s per export;
-            ``False``, the TorchScript exporter, takes about 0.2 s).
+            is the dynamo exporter on torch >= 2.9 (a few seconds per export;
+            ``False``, the TorchScript exporter, well under a second).
+        input_shape: one sample's shape, without the batch dimension.
 
     Returns:
         ``onnx_path``.
@@ -506,7 +532,7 @@ def export_mlp(
     onnx_path = pathlib.Path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
-    dummy = torch.randn(1, IN_FEATURES, generator=torch.Generator().manual_seed(0))
+    dummy = torch.randn((1,) + tuple(input_shape), generator=torch.Generator().manual_seed(0))
     kwargs = {"verbose": False}
     if dynamo is not None:
         kwargs["dynamo"] = dynamo
@@ -514,9 +540,14 @@ def export_mlp(
     return onnx_path
 
 
+def export_mlp(model: nn.Module, onnx_path: pathlib.Path, dynamo: bool | None = None) -> pathlib.Path:
+    """Export an MLP taking ``(N, 64)`` inputs; see :func:`export_model`."""
+    return export_model(model, onnx_path, dynamo)
+
+
 # Per-process caches so that several tests asking for the same configuration
 # train and export it only once.
-_MODEL_CACHE: dict[tuple, QuantMLP] = {}
+_MODEL_CACHE: dict[tuple, nn.Module] = {}
 _ONNX_CACHE: dict[tuple, bytes] = {}
 
 
@@ -546,20 +577,35 @@ def make_mlp_with_model(
         ``(onnx_path, model)``; the model is in ``eval()`` mode and carries
         ``test_accuracy`` and ``train_seconds`` attributes.
     """
-    key = (kind, seed, epochs, po2_scales)
-    if key not in _MODEL_CACHE:
-        _MODEL_CACHE[key] = train_mlp(kind, seed, epochs, po2_scales)
-    model = copy.deepcopy(_MODEL_CACHE[key]).eval()
+    path = pathlib.Path(out_dir) / f"{kind}_{file_suffix(po2_scales, dynamo, seed, epochs)}.onnx"
+    return cached_model_file((kind, seed, epochs, po2_scales), lambda: train_mlp(kind, seed, epochs, po2_scales),
+                             path, dynamo)
 
+
+def file_suffix(po2_scales: bool, dynamo: bool | None, seed: int, epochs: int | None = None) -> str:
+    """The part of a model file name that says how it was made."""
     scales = "po2" if po2_scales else "float"
     exporter = {None: "", True: "_dynamo", False: "_torchscript"}[dynamo]
-    path = pathlib.Path(out_dir) / f"{kind}_{scales}_seed{seed}_ep{epochs}{exporter}.onnx"
+    return f"{scales}_seed{seed}" + (f"_ep{epochs}" if epochs is not None else "") + exporter
+
+
+def cached_model_file(
+    key: tuple, build: Callable[[], nn.Module], path: pathlib.Path, dynamo: bool | None,
+    input_shape: tuple[int, ...] = (IN_FEATURES,),
+) -> tuple[pathlib.Path, nn.Module]:
+    """Build (train) once per key and export once per key and exporter, per process.
+
+    Every call writes the file at ``path`` and returns a private ``eval()`` copy of the model.
+    """
+    if key not in _MODEL_CACHE:
+        _MODEL_CACHE[key] = build()
+    model = copy.deepcopy(_MODEL_CACHE[key]).eval()
     export_key = key + (dynamo,)
     if export_key in _ONNX_CACHE:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_ONNX_CACHE[export_key])
     else:
-        export_mlp(model, path, dynamo)
+        export_model(model, path, dynamo, input_shape)
         _ONNX_CACHE[export_key] = path.read_bytes()
     return path, model
 

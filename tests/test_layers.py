@@ -1,7 +1,6 @@
 """Layer kits: threshold search, folding invariance, and the C++ kernels against their references."""
 
 import numpy as np
-import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 from qonnx.core.modelwrapper import ModelWrapper

@@ -139,3 +139,15 @@ class LayerKit(ABC):
         """Shape and type facts for the report."""
         return {"in_elems": self.in_elems, "out_elems": self.out_elems,
                 "in_type": str(self.in_spec.dtype.name), "out_type": str(self.out_spec.dtype.name)}
+
+
+class SpecPreserving:
+    """Mixin for kits that move codes without changing them: both sides carry ``self.spec``."""
+
+    @property
+    def in_spec(self) -> IntSpec:
+        return self.spec
+
+    @property
+    def out_spec(self) -> IntSpec:
+        return self.spec

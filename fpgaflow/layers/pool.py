@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
 
 
 @dataclass
-class MaxPool(LayerKit):
+class MaxPool(SpecPreserving, LayerKit):
     """Per-channel maximum over ``window_size`` positions, for ``pixels`` output pixels."""
 
     name: str
@@ -27,14 +27,6 @@ class MaxPool(LayerKit):
     pe: int = 1
 
     kind = "maxpool"
-
-    @property
-    def in_spec(self):
-        return self.spec
-
-    @property
-    def out_spec(self):
-        return self.spec
 
     @property
     def pe_simd(self):

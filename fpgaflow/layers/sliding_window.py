@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Window:
 
 
 @dataclass
-class SlidingWindow(LayerKit):
+class SlidingWindow(SpecPreserving, LayerKit):
     """im2col generator for a convolution or pooling window."""
 
     name: str
@@ -65,14 +65,6 @@ class SlidingWindow(LayerKit):
     simd: int = 1
 
     kind = "sliding_window"
-
-    @property
-    def in_spec(self):
-        return self.spec
-
-    @property
-    def out_spec(self):
-        return self.spec
 
     @property
     def pe_simd(self):
@@ -90,7 +82,7 @@ class SlidingWindow(LayerKit):
 
     def binding(self):
         w = self.window
-        (kh, kw), (sh, sw), (pt, pl, pb, pr) = w.kernel, w.stride, w.pads
+        (kh, kw), (sh, sw), (pt, pl, _, _) = w.kernel, w.stride, w.pads
         oh, ow = w.out_hw
         return Binding(header="fpgaflow/sliding_window.h", function="fpgaflow::sliding_window",
                        constants={"channels": w.channels, "height": w.height, "width": w.width, "kh": kh, "kw": kw,

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
 
 
 @dataclass
-class StreamWidthConverter(LayerKit):
+class StreamWidthConverter(SpecPreserving, LayerKit):
     """Re-chunks ``elems`` elements per frame from ``in_w``- to ``out_w``-wide tokens.
 
     One token per cycle on the wider side when one width divides the other, else one element
@@ -29,14 +29,6 @@ class StreamWidthConverter(LayerKit):
     def __post_init__(self):
         if self.elems % self.in_w or self.elems % self.out_w:
             raise ValueError(f"{self.name}: widths {self.in_w}->{self.out_w} must divide {self.elems}")
-
-    @property
-    def in_spec(self):
-        return self.spec
-
-    @property
-    def out_spec(self):
-        return self.spec
 
     def stream_shape(self):
         return StreamShape(self.in_w, self.out_w, self.elems, self.elems)
