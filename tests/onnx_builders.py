@@ -25,14 +25,17 @@ def save(model_path, nodes, inits, in_shape, out_shape):
     return model_path
 
 
-def conv_model(path, dilation: int = 1):
-    """x -> Quant(8b) -> Conv(quantized 4b weights, 3x3) -> y."""
+def conv_model(path, dilation: int = 1, bias: bool = False):
+    """x -> Quant(8b) -> Conv(quantized 4b weights, 3x3, optional float bias) -> y."""
     q_in, c_in = _quant("qin", "x", "xq", 8)
-    w = numpy_helper.from_array(np.random.default_rng(0).integers(-3, 4, (2, 1, 3, 3)).astype(np.float32), "w")
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.integers(-3, 4, (2, 1, 3, 3)).astype(np.float32), "w")
+    b = numpy_helper.from_array(rng.normal(size=2).astype(np.float32), "b")
     q_w, c_w = _quant("qw", "w", "wq", 4)
-    conv = helper.make_node("Conv", ["xq", "wq"], ["y"], kernel_shape=[3, 3], dilations=[dilation, dilation])
+    conv = helper.make_node("Conv", ["xq", "wq"] + (["b"] if bias else []), ["y"], kernel_shape=[3, 3],
+                            dilations=[dilation, dilation])
     out = 6 - 2 * dilation
-    return save(path, [q_in, q_w, conv], c_in + c_w + [w], [1, 1, 6, 6], [1, 2, out, out])
+    return save(path, [q_in, q_w, conv], c_in + c_w + [w] + ([b] if bias else []), [1, 1, 6, 6], [1, 2, out, out])
 
 
 def softmax_model(path):
@@ -55,3 +58,23 @@ def unquantized_input_model(path):
     q_w, c_w = _quant("qw", "w", "wq", 4)
     mm = helper.make_node("MatMul", ["x", "wq"], ["y"])
     return save(path, [q_w, mm], c_w + [w], [1, 8], [1, 4])
+
+
+def padded_strided_conv_model(path):
+    """x -> Quant(8b) -> Conv 3x3 pad 1 (+ float bias) -> Relu -> Quant(4b, scale 8) -> Conv 3x3 stride 2 -> y."""
+    rng = np.random.default_rng(1)
+    q_in, c_in = _quant("qin", "x", "xq", 8)
+    w1 = numpy_helper.from_array(rng.integers(-7, 8, (4, 2, 3, 3)).astype(np.float32), "w1")
+    b1 = numpy_helper.from_array(rng.normal(size=4).astype(np.float32) * 20, "b1")
+    q_w1, c_w1 = _quant("qw1", "w1", "w1q", 4)
+    conv1 = helper.make_node("Conv", ["xq", "w1q", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    relu = helper.make_node("Relu", ["c1"], ["r1"])
+    act = [numpy_helper.from_array(np.array(v, dtype=np.float32), f"qa_{k}") for k, v in (("s", 8.0), ("z", 0.0),
+                                                                                        ("b", 4.0))]
+    q_act = helper.make_node("Quant", ["r1", "qa_s", "qa_z", "qa_b"], ["a1"], domain=QONNX_DOMAIN, signed=0, narrow=0,
+                             rounding_mode="ROUND")
+    w2 = numpy_helper.from_array(rng.integers(-3, 4, (3, 4, 3, 3)).astype(np.float32), "w2")
+    q_w2, c_w2 = _quant("qw2", "w2", "w2q", 4)
+    conv2 = helper.make_node("Conv", ["a1", "w2q"], ["y"], kernel_shape=[3, 3], strides=[2, 2])
+    return save(path, [q_in, q_w1, conv1, relu, q_act, q_w2, conv2], c_in + c_w1 + c_w2 + act + [w1, b1, w2],
+                [1, 2, 7, 7], [1, 3, 3, 3])

@@ -31,3 +31,24 @@ def test_cnn_bit_exact(tmp_path, kind):
         assert "vvau" in kinds
     if kind == "cnv_w1a1":
         assert [l["arith"] for l in report["layers"] if l["kind"] == "mvau"][1:-1] == ["xnor"] * 2
+
+
+def test_conv_with_bias_is_bit_exact(tmp_path):
+    """A Conv's bias input (Brevitas QuantConv2d's default) is split into an Add by qonnx."""
+    import onnx_builders
+
+    model = onnx_builders.conv_model(tmp_path / "conv_bias.onnx", bias=True)
+    build_model(model, tmp_path / "build")
+    result = csim_vs_reference(model, tmp_path / "build", n=300)
+    assert result["bit_exact"], result
+
+
+def test_padded_biased_then_strided_conv_is_bit_exact(tmp_path):
+    import onnx_builders
+
+    model = onnx_builders.padded_strided_conv_model(tmp_path / "convs.onnx")
+    report = build_model(model, tmp_path / "build")
+    result = csim_vs_reference(model, tmp_path / "build", n=300)
+    assert result["bit_exact"], result
+    assert [l["kind"] for l in report["layers"] if l["kind"] != "width_converter"] == \
+        ["sliding_window", "mvau", "sliding_window", "mvau"]

@@ -68,6 +68,10 @@ class FloatGraph:
                 if init is not None and name not in produced:
                     constants[name] = init
                 else:
+                    if name not in produced and name != input_name:
+                        raise UserError(f"node {node.name} ({node.op_type}): its input '{name}' is computed from "
+                                        "constants by another node (e.g. a quantized bias); fpgaflow needs it as "
+                                        "a float initializer")
                     shapes[name] = list(model.get_tensor_shape(name) or [])
         opsets = {imp.domain: imp.version for imp in model.model.opset_import}
         return cls(nodes, constants, shapes, opsets, input_name, output_name)

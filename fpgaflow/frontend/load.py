@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.extract_conv_bias import ExtractBiasFromConv
 from qonnx.transformation.gemm_to_matmul import GemmToMatMul
 from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_datatypes import InferDataTypes
@@ -82,6 +83,7 @@ def load_model(path: str | Path) -> ModelWrapper:
 
 def _clean(proto: onnx.ModelProto) -> ModelWrapper:
     model = cleanup_model(ModelWrapper(proto))
+    model = model.transform(ExtractBiasFromConv())  # a Conv bias becomes an explicit Add
     _give_gemms_a_bias(model)
     model = model.transform(GemmToMatMul())
     model = model.transform(GiveUniqueNodeNames())

@@ -333,9 +333,6 @@ def _compute_layers(model, node, lname, x_spec, hardware_tensors, layers):
     if group != 1 and not depthwise:
         raise UserError(f"node {node.name} (Conv): grouped convolution (group={group}, {cin} -> {cout} channels) "
                         "is not supported; use group=1 or depthwise (group = in = out channels)")
-    if len([i for i in node.input if i]) > 2:
-        raise UserError(f"node {node.name} (Conv): a Conv bias input is not supported; export the bias as a "
-                        "separate Add or fold it into BatchNorm")
     window = _window(model, node, "convolution")
     if any(window.pads) and (x_spec.bipolar or not x_spec.lo <= 0 <= x_spec.hi):
         raise UserError(f"node {node.name} (Conv): zero padding needs inputs that can be 0, but they are "
