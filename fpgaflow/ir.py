@@ -113,9 +113,26 @@ class HostOutput:
         return value.reshape([len(ints)] + list(self.output_shape[1:]))
 
 
+#: Stream names of the accelerator's own input and output.
+IN_STREAM, OUT_STREAM = "in", "out"
+
+
+def wire_chain(layers: list) -> list:
+    """Connect ``layers`` one after the other, from the accelerator input to its output."""
+    for i, layer in enumerate(layers):
+        layer.inputs = (IN_STREAM,) if i == 0 else (layers[i - 1].outputs[0],)
+        layer.outputs = (OUT_STREAM,) if i == len(layers) - 1 else (f"{layer.name}_out",)
+    return layers
+
+
 @dataclass
 class HardwareGraph:
-    """What the accelerator computes: host input edge, integer layers, host output edge."""
+    """What the accelerator computes: host input edge, integer layers, host output edge.
+
+    ``layers`` are in topological order; each names the streams it reads (``inputs``) and writes
+    (``outputs``). The accelerator reads stream ``in`` and writes stream ``out``; a chain of layers
+    is the common case, branches (residual connections) are duplications and joins.
+    """
 
     name: str
     input_name: str
@@ -126,9 +143,33 @@ class HardwareGraph:
     host_out: HostOutput
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self):
+        if not any(layer.inputs for layer in self.layers):
+            wire_chain(self.layers)
+
+    def producer(self, stream: str):
+        """The layer writing ``stream`` (None for the accelerator input)."""
+        return next((layer for layer in self.layers if stream in layer.outputs), None)
+
+    def consumers(self, stream: str) -> list:
+        """The layers reading ``stream``."""
+        return [layer for layer in self.layers if stream in layer.inputs]
+
+    @property
+    def first(self):
+        """The layer reading the accelerator input."""
+        return self.consumers(IN_STREAM)[0]
+
+    @property
+    def last(self):
+        """The layer writing the accelerator output."""
+        return self.producer(OUT_STREAM)
+
     def reference(self, x: np.ndarray) -> np.ndarray:
         """The integer model in numpy: codes in, the last layer's integers out."""
-        ints = self.host_in(x)
+        values = {IN_STREAM: self.host_in(x)}
         for layer in self.layers:
-            ints = layer.reference(ints)
-        return ints
+            result = layer.reference(*[values[s] for s in layer.inputs])
+            for stream in layer.outputs:
+                values[stream] = result
+        return values[OUT_STREAM]

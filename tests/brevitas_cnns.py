@@ -76,6 +76,14 @@ Kinds (see :data:`KINDS`):
     largest power of two onto code 4, so its integer codes lie in
     ``{0, +-1, +-2, +-4}``. The other layers use the ordinary 4-bit weight
     quantizer.
+``"concat_avgpool"``
+    conv3x3 padding 1 (8 channels, 8x8) - BN+act, then two branches joined by
+    ``torch.cat`` on channels: conv1x1 (4) - BN, and an explicit
+    ``nn.functional.pad`` by 1 (a ``Pad`` node) - conv3x3 (4) - BN, both
+    through ONE shared ``QuantReLU`` (same scale, 8x8x8); then
+    ``nn.AvgPool2d(2)`` (4x4, float output, no quantizer) - conv3x3 (16, 2x2)
+    - BN+act - ``permute(0, 2, 3, 1)`` (a ``Transpose`` to NHWC) - flatten
+    (64) - linear. 4-bit weights and activations.
 ``"cnv_sparse90"``
     The ``"cnv_w2a2"`` topology (2-bit activations) with 4-bit weights,
     trained for ``epochs``; then 90% of the weights of the second conv
@@ -177,6 +185,7 @@ KINDS = (
     "residual",
     "cnv_po2",
     "cnv_sparse90",
+    "concat_avgpool",
 )
 """The model kinds understood by :func:`make_cnn`."""
 
@@ -227,6 +236,7 @@ _KIND_SPECS = {
     "residual": _KindSpec("residual", 4, 4, (8, 8, 8)),
     "cnv_po2": _KindSpec("cnv", 4, 2, (16, 16, 32), po2_layer=1),
     "cnv_sparse90": _KindSpec("cnv", 4, 2, (16, 16, 32), pruned_layer=1, sparsity=0.9),
+    "concat_avgpool": _KindSpec("concat_avgpool", 4, 4, (8, 4, 16)),
 }
 
 
@@ -314,6 +324,7 @@ class QuantCNN(nn.Module):
         self.input_quant = QuantIdentity(act_quant=quants["input"], bit_width=INPUT_BIT_WIDTH)
         ch = spec.channels
         branch = add_quant = post = None
+        self.left = self.right = self.cat_act = None
         if spec.topology == "cnv":
             layers = (
                 conv_bn_act(1, ch[0], 3)
@@ -348,6 +359,13 @@ class QuantCNN(nn.Module):
             add_quant = QuantIdentity(act_quant=quants["signed_act"], bit_width=RESIDUAL_ADD_BITS)
             post = nn.Sequential(_act(quants, spec.act_bits), nn.MaxPool2d(2))
             flat = ch[2] * 4 * 4
+        elif spec.topology == "concat_avgpool":
+            layers = conv_bn_act(1, ch[0], 3, padding=1)
+            self.left = nn.Sequential(conv(ch[0], ch[1], 1), nn.BatchNorm2d(ch[1]))
+            self.right = nn.Sequential(conv(ch[0], ch[1], 3), nn.BatchNorm2d(ch[1]))
+            self.cat_act = _act(quants, spec.act_bits)  # one instance: both halves share the scale
+            post = nn.Sequential(nn.AvgPool2d(2), *conv_bn_act(2 * ch[1], ch[2], 3))
+            flat = ch[2] * 2 * 2
         else:  # pragma: no cover - guarded by _KIND_SPECS
             raise ValueError(f"unknown topology {spec.topology!r}")
         # registration order = forward order (convs() relies on it)
@@ -364,6 +382,10 @@ class QuantCNN(nn.Module):
         x = self.features(self.input_quant(x))
         if self.branch is not None:
             x = self.post(self.add_quant(x) + self.add_quant(self.branch(x)))
+        if self.left is not None:
+            right = self.cat_act(self.right(nn.functional.pad(x, (1, 1, 1, 1))))
+            x = self.post(torch.cat([self.cat_act(self.left(x)), right], dim=1))
+            x = x.permute(0, 2, 3, 1)  # NHWC before flattening
         return self.classifier(torch.flatten(x, 1))
 
     def convs(self) -> list[QuantConv2d]:

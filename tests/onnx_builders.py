@@ -78,3 +78,51 @@ def padded_strided_conv_model(path):
     conv2 = helper.make_node("Conv", ["a1", "w2q"], ["y"], kernel_shape=[3, 3], strides=[2, 2])
     return save(path, [q_in, q_w1, conv1, relu, q_act, q_w2, conv2], c_in + c_w1 + c_w2 + act + [w1, b1, w2],
                 [1, 2, 7, 7], [1, 3, 3, 3])
+
+
+def _consts(prefix: str, **values) -> list:
+    return [numpy_helper.from_array(np.asarray(v, dtype=np.float32), f"{prefix}_{k}") for k, v in values.items()]
+
+
+def _act_quant(name: str, inp: str, out: str, scale: float, bits: int, signed: int) -> tuple[onnx.NodeProto, list]:
+    consts = _consts(name, s=scale, z=0.0, b=float(bits))
+    node = helper.make_node("Quant", [inp] + [c.name for c in consts], [out], domain=QONNX_DOMAIN, signed=signed,
+                            narrow=0, rounding_mode="ROUND")
+    return node, consts
+
+
+def _conv(name: str, inp: str, out: str, shape, rng, **attrs) -> tuple[list, list]:
+    w = numpy_helper.from_array(rng.integers(-3, 4, shape).astype(np.float32), f"{name}_w")
+    q_w, c_w = _quant(f"{name}_q", w.name, f"{name}_wq", 4)
+    conv = helper.make_node("Conv", [inp, f"{name}_wq"], [out], kernel_shape=list(shape[2:]), **attrs)
+    return [q_w, conv], c_w + [w]
+
+
+def pad_model(path):
+    """x -> Quant(8b) -> Pad(1) -> Conv 3x3 -> Relu -> Quant(4b) -> Pad(1, value 0) -> MaxPool 2x2/2 ->
+    Conv 1x1 -> y: explicit Pad nodes merged into the next window."""
+    rng = np.random.default_rng(3)
+    q_in, c_in = _quant("qin", "x", "xq", 8)
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64), "pads")
+    pad1 = helper.make_node("Pad", ["xq", "pads"], ["xp"], mode="constant")
+    n1, c1 = _conv("c1", "xp", "c1o", (4, 2, 3, 3), rng)
+    relu = helper.make_node("Relu", ["c1o"], ["r1"])
+    q_a, c_a = _act_quant("qa", "r1", "a1", 4.0, 4, 0)
+    pad2 = helper.make_node("Pad", ["a1", "pads"], ["ap"], mode="constant")
+    pool = helper.make_node("MaxPool", ["ap"], ["p"], kernel_shape=[2, 2], strides=[2, 2])
+    n2, c2 = _conv("c2", "p", "y", (3, 4, 1, 1), rng)
+    return save(path, [q_in, pad1] + n1 + [relu, q_a, pad2, pool] + n2, c_in + [pads] + c1 + c_a + c2,
+                [1, 2, 6, 6], [1, 3, 4, 4])
+
+
+def float_scale_add_model(path):
+    """x -> Quant(8b, scale 1) -> Conv 1x1 -> Quant(scale 0.3) -> Add(with the input codes) -> Quant ->
+    Conv 1x1 -> y: the Add's scales differ by a non-power-of-two ratio."""
+    rng = np.random.default_rng(4)
+    q_in, c_in = _quant("qin", "x", "xq", 8)
+    n1, c1 = _conv("c1", "xq", "c1o", (2, 2, 1, 1), rng)
+    q_a, c_a = _act_quant("qa", "c1o", "a1", 0.3, 8, 1)
+    add = helper.make_node("Add", ["a1", "xq"], ["s"])
+    q_s, c_s = _act_quant("qs", "s", "sq", 1.0, 8, 1)
+    n2, c2 = _conv("c2", "sq", "y", (3, 2, 1, 1), rng)
+    return save(path, [q_in] + n1 + [q_a, add, q_s] + n2, c_in + c1 + c_a + c_s + c2, [1, 2, 4, 4], [1, 3, 4, 4])

@@ -29,6 +29,12 @@ def test_dilated_conv(tmp_path):
     assert_user_error(rc, err, "Conv_0", "(Conv)", "dilation")
 
 
+def test_residual_add_with_float_scales(tmp_path):
+    model = onnx_builders.float_scale_add_model(tmp_path / "add.onnx")
+    rc, err = run_cli("build", model, "--out", tmp_path / "out", "--quiet")
+    assert_user_error(rc, err, "Add_0", "(Add)", "power-of-two")
+
+
 def test_unsupported_operator(tmp_path):
     model = onnx_builders.softmax_model(tmp_path / "softmax.onnx")
     rc, err = run_cli("build", model, "--out", tmp_path / "out", "--quiet")

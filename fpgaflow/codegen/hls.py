@@ -13,7 +13,7 @@ import numpy as np
 
 from fpgaflow import __version__
 from fpgaflow.boards import Board
-from fpgaflow.ir import HardwareGraph, IntSpec
+from fpgaflow.ir import IN_STREAM, OUT_STREAM, HardwareGraph, IntSpec
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Endpoint:
         return self.spec.ctype()
 
 
-def _layer_view(layer, in_stream: str, out_stream: str) -> dict:
+def _layer_view(layer) -> dict:
     binding = layer.binding()
     config = f"{layer.name}_config"
     types = [(k, type(v)(v.hw.replace("{config}", config), v.csim)) for k, v in binding.types.items()]
@@ -70,7 +70,7 @@ def _layer_view(layer, in_stream: str, out_stream: str) -> dict:
     pe, simd = layer.pe_simd
     summary = f"{layer.in_elems} -> {layer.out_elems}, PE={pe}, SIMD={simd}"
     return {"name": layer.name, "kind": layer.kind, "arith": layer.arith, "binding": binding, "types": types,
-            "summary": summary, "in_stream": in_stream, "out_stream": out_stream}
+            "summary": summary, "streams": ", ".join(list(layer.inputs) + list(layer.outputs))}
 
 
 def write_hls(hg: HardwareGraph, board: Board, clock_mhz: float, out_dir: Path,
@@ -84,20 +84,17 @@ def write_hls(hg: HardwareGraph, board: Board, clock_mhz: float, out_dir: Path,
     hls.mkdir(parents=True, exist_ok=True)
     fifo_depths = fifo_depths or {}
     layers = hg.layers
-    streams, views = [], []
-    for i, layer in enumerate(layers):
-        src = "in" if i == 0 else f"{layers[i - 1].name}_out"
-        dst = "out" if i == len(layers) - 1 else f"{layer.name}_out"
-        if dst != "out":
-            streams.append(StreamDecl(dst, layer.out_spec.ctype(), layer.out_width,
-                                      fifo_depths.get(dst, DEFAULT_FIFO_DEPTH)))
-        views.append(_layer_view(layer, src, dst))
+    streams = [StreamDecl(s, layer.out_spec.ctype(), layer.out_width, fifo_depths.get(s, DEFAULT_FIFO_DEPTH))
+               for layer in layers for s in layer.outputs if s != OUT_STREAM]
+    views = [_layer_view(layer) for layer in layers]
+    first, last = hg.first, hg.last
+    port = list(first.inputs).index(IN_STREAM)
     headers = sorted({v["binding"].header for v in views})
     context = {
         "version": __version__, "model": hg.name, "top": TOP, "layers": views, "streams": streams,
         "headers": headers, "part": board.part, "period_ns": f"{1000.0 / clock_mhz:.3f}",
-        "input": Endpoint(layers[0].in_spec, layers[0].in_width, layers[0].in_elems),
-        "output": Endpoint(layers[-1].out_spec, layers[-1].out_width, layers[-1].out_elems),
+        "input": Endpoint(first.input_specs()[port], first.input_widths()[port], first.input_elems()[port]),
+        "output": Endpoint(last.out_spec, last.out_width, last.out_elems),
     }
     env = _environment()
     for template, target in (("config.h.j2", "config.h"), ("params.h.j2", "params.h"), ("top.cpp.j2", "top.cpp"),

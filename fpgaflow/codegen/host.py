@@ -22,12 +22,13 @@ def write_host(hg: HardwareGraph, out_dir: Path) -> Path:
         onnx.save(hg.host_out.graph.to_onnx(), str(host / "output.onnx"))
     elif (host / "output.onnx").exists():
         (host / "output.onnx").unlink()
-    first, last = hg.layers[0], hg.layers[-1]
+    first, last = hg.first, hg.last
+    port = list(first.inputs).index("in")
     meta = {
         "model": hg.name,
         "input": {"name": hg.input_name, "shape": list(hg.input_shape), "scale": hg.host_in.scale,
-                  "lo": first.in_spec.lo, "hi": first.in_spec.hi, "bipolar": first.in_spec.bipolar,
-                  "elems": first.in_elems},
+                  "lo": first.input_specs()[port].lo, "hi": first.input_specs()[port].hi,
+                  "bipolar": first.input_specs()[port].bipolar, "elems": first.input_elems()[port]},
         "output": {"name": hg.output_name, "shape": list(hg.host_out.output_shape),
                    "value_scale": np.asarray(hg.host_out.value_scale, dtype=np.float64).tolist(),
                    "source_tensor": getattr(hg.host_out, "source_tensor", None),

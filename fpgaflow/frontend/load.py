@@ -21,16 +21,12 @@ from fpgaflow.errors import UserError
 
 log = logging.getLogger(__name__)
 
-#: Operators the MLP flow accepts, as Brevitas exports them.
+#: Operators fpgaflow accepts, as Brevitas exports them.
 QUANTIZERS = ("Quant", "IntQuant", "BipolarQuant", "MultiThreshold")
 ELEMENTWISE = ("Add", "Sub", "Mul", "Div", "BatchNormalization", "Relu", "Identity")
 SHAPE_OPS = ("Reshape", "Flatten", "Identity", "Transpose")
-SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + ("MatMul", "Gemm", "Conv", "MaxPool"))
-
-_NOT_YET = {
-    "AveragePool": "average pooling is not supported yet",
-    "GlobalAveragePool": "global average pooling is not supported yet",
-}
+POOLS = ("MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean")
+SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + POOLS + ("MatMul", "Gemm", "Conv", "Pad", "Concat"))
 
 
 def read_onnx(path: str | Path) -> onnx.ModelProto:
@@ -109,6 +105,5 @@ def check_supported(model: ModelWrapper) -> None:
     for node in model.graph.node:
         if node.op_type in SUPPORTED_OPS:
             continue
-        reason = _NOT_YET.get(node.op_type, "operator not supported")
-        raise UserError(f"node {node.name} ({node.op_type}): {reason}; supported operators: "
+        raise UserError(f"node {node.name} ({node.op_type}): operator not supported; supported operators: "
                         f"{', '.join(sorted(SUPPORTED_OPS))}")

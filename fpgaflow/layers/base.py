@@ -88,6 +88,21 @@ class LayerKit(ABC):
     name: str
     in_spec: IntSpec
     out_spec: IntSpec
+    #: Names of the streams the layer reads and writes, in port order (set by the graph builder).
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    def input_widths(self) -> list[int]:
+        """Elements per token on each input port (one port unless the kit joins branches)."""
+        return [self.in_width] * max(1, len(self.inputs))
+
+    def input_specs(self) -> list[IntSpec]:
+        """The codes each input port carries."""
+        return [self.in_spec] * max(1, len(self.inputs))
+
+    def input_elems(self) -> list[int]:
+        """Elements per frame on each input port."""
+        return [self.in_elems] * max(1, len(self.inputs))
 
     @property
     def arith(self) -> str:

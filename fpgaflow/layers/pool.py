@@ -1,8 +1,10 @@
-"""Max pooling over the windows of a sliding-window generator.
+"""Pooling over the windows of a sliding-window generator: per-channel maximum or sum.
 
-Reads, for every output pixel, the KH*KW*C window in (ky, kx, c) order, PE channels per token,
-and writes the per-channel maximum. Max pooling commutes with a quantizer of positive scale, so
-it runs on the integer codes.
+Reads, for every output pixel, the ``window_size`` x C window in (position, channel) order, PE
+channels per token, and writes the per-channel maximum or sum. Max pooling commutes with a
+quantizer of positive scale, so it runs on the integer codes. Sum pooling is the integer part
+of average pooling: the division by the window size stays in the scale (or in the thresholds of
+the quantizer after it). A global pool reads the feature map directly, as one window of H*W.
 """
 
 from __future__ import annotations
@@ -12,21 +14,38 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+
+MODES = ("max", "sum")
 
 
 @dataclass
-class MaxPool(SpecPreserving, LayerKit):
-    """Per-channel maximum over ``window_size`` positions, for ``pixels`` output pixels."""
+class Pool(LayerKit):
+    """Per-channel ``mode`` ("max" or "sum") over ``window_size`` positions, for ``pixels`` output pixels."""
 
     name: str
-    spec: IntSpec
+    in_spec: IntSpec
     channels: int
     window_size: int
     pixels: int
+    mode: str = "max"
     pe: int = 1
 
-    kind = "maxpool"
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"{self.name}: pooling mode {self.mode!r} is not one of {MODES}")
+        if self.mode == "sum" and self.in_spec.bipolar:
+            raise ValueError(f"{self.name}: sum pooling of bipolar codes is not supported")
+
+    @property
+    def kind(self) -> str:
+        return f"{self.mode}pool"
+
+    @property
+    def out_spec(self) -> IntSpec:
+        if self.mode == "max":
+            return self.in_spec
+        return IntSpec(self.in_spec.lo * self.window_size, self.in_spec.hi * self.window_size)
 
     @property
     def pe_simd(self):
@@ -38,13 +57,15 @@ class MaxPool(SpecPreserving, LayerKit):
 
     def reference(self, x):
         n = len(x)
-        return np.asarray(x).reshape(n, self.pixels, self.window_size, self.channels).max(axis=2).reshape(n, -1)
+        windows = np.asarray(x, dtype=np.int64).reshape(n, self.pixels, self.window_size, self.channels)
+        out = windows.max(axis=2) if self.mode == "max" else windows.sum(axis=2)
+        return out.reshape(n, -1)
 
     def binding(self):
-        return Binding(header="fpgaflow/pool.h", function="fpgaflow::max_pool",
+        return Binding(header="fpgaflow/pool.h", function="fpgaflow::pool",
                        constants={"channels": self.channels, "window": self.window_size, "pixels": self.pixels,
-                                  "pe": self.pe, "cf": self.channels // self.pe},
-                       types={"elem_t": CType(self.spec.ctype())})
+                                  "pe": self.pe, "cf": self.channels // self.pe, "is_max": int(self.mode == "max")},
+                       types={"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype())})
 
     def cycles(self):
         return self.in_elems // self.pe
@@ -53,6 +74,6 @@ class MaxPool(SpecPreserving, LayerKit):
         return 2
 
     def resources(self):
-        bits = self.spec.bits * self.channels
-        return {"lut": self.pe * self.spec.bits * 2 + bits // 8, "ff": bits + self.pe * self.spec.bits,
+        bits = self.out_spec.bits * self.channels
+        return {"lut": self.pe * self.out_spec.bits * 2 + bits // 8, "ff": bits + self.pe * self.out_spec.bits,
                 "dsp": 0, "bram18": 0}

@@ -55,12 +55,14 @@ class ThresholdTable:
 
 @dataclass
 class Thresholding(LayerKit):
-    """A standalone multi-threshold layer reading accumulators, PE channels per token."""
+    """A standalone multi-threshold layer reading accumulators, PE channels per token, for
+    ``pixels`` pixels of a feature map (1 for a vector)."""
 
     name: str
     in_spec: IntSpec
     table: ThresholdTable
     pe: int = 1
+    pixels: int = 1
 
     kind = "thresholding"
 
@@ -77,23 +79,26 @@ class Thresholding(LayerKit):
         return (self.pe, 1)
 
     def stream_shape(self):
-        return StreamShape(self.pe, self.pe, self.channels, self.channels)
+        elems = self.pixels * self.channels
+        return StreamShape(self.pe, self.pe, elems, elems)
 
     def reference(self, x):
-        return self.table.apply(x)
+        n = len(x)
+        acc = np.asarray(x, dtype=np.int64).reshape(n * self.pixels, self.channels)
+        return self.table.apply(acc).reshape(n, -1)
 
     def binding(self):
         return Binding(
             header="fpgaflow/thresholding.h",
             function="fpgaflow::thresholding",
-            constants={"channels": self.channels, "pe": self.pe, "nf": self.channels // self.pe,
+            constants={"channels": self.channels, "pe": self.pe, "nf": self.channels // self.pe, "pixels": self.pixels,
                        **self.table.constants()},
             types={"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype())},
             arrays=[self.table.carray(self.pe)],
         )
 
     def cycles(self):
-        return self.channels // self.pe
+        return self.in_elems // self.pe
 
     def resources(self):
         bits = self.table.dtype().bitwidth()

@@ -16,9 +16,14 @@ import math
 import numpy as np
 
 from fpgaflow.errors import UserError
+from fpgaflow.ir import wire_chain
+from fpgaflow.layers.add import AddStreams
+from fpgaflow.layers.concat import ConcatStreams
+from fpgaflow.layers.duplicate import Duplicate
 from fpgaflow.layers.mvau import MatrixVectorUnit
-from fpgaflow.layers.pool import MaxPool
+from fpgaflow.layers.pool import Pool
 from fpgaflow.layers.sliding_window import SlidingWindow
+from fpgaflow.layers.thresholding import Thresholding
 from fpgaflow.layers.vector_unit import VectorUnit
 from fpgaflow.layers.width_converter import StreamWidthConverter
 
@@ -51,9 +56,10 @@ def apply_folding(layers: list, target_cycles: int, fixed: dict[str, tuple[int, 
     """Set PE/SIMD of every matrix-vector unit and insert width converters between layers.
 
     ``fixed`` maps layer names to a user's (PE, SIMD); the others fold to ``target_cycles``.
+    The kits without arithmetic then take the widest token their neighbours allow.
     """
     fixed = dict(fixed or {})
-    mvaus = {l.name: l for l in layers if isinstance(l, MatrixVectorUnit)}
+    layers = [l for l in layers if not isinstance(l, StreamWidthConverter)]
     foldable = {l.name: l for l in layers if isinstance(l, (MatrixVectorUnit, VectorUnit))}
     for name, (pe, simd) in fixed.items():
         if name not in foldable:
@@ -61,33 +67,58 @@ def apply_folding(layers: list, target_cycles: int, fixed: dict[str, tuple[int, 
         why = foldable[name].check_folding(pe, simd)
         if why:
             raise UserError(f"--folding: {name}: {why}")
-    for layer in mvaus.values():
-        layer.pe, layer.simd = fixed.get(layer.name) or fold_layer(layer, target_cycles)
-    for layer in layers:
-        if isinstance(layer, VectorUnit):
+    for layer in foldable.values():
+        if isinstance(layer, MatrixVectorUnit):
+            layer.pe, layer.simd = fixed.get(layer.name) or fold_layer(layer, target_cycles)
+        else:
             options = [pe for pe in divisors(layer.channels) if layer.cycles_for(pe) <= target_cycles]
             layer.pe = fixed.get(layer.name, (options[0] if options else layer.channels, 1))[0]
-    layers = [l for l in layers if not isinstance(l, StreamWidthConverter)]
-    for i, layer in enumerate(layers):  # window generators and pools follow their neighbours
+    producers = {s: l for l in layers for s in l.outputs}
+    readers = {s: l for l in layers for s in l.inputs}
+
+    def in_width(layer, port=0):  # the width its producer writes (the accelerator input: its own)
+        prod = producers.get(layer.inputs[port])
+        return prod.out_width if prod is not None else None
+
+    for layer in layers:  # topological order: producers are settled first
         if isinstance(layer, SlidingWindow):
-            nxt = layers[i + 1] if i + 1 < len(layers) else None
-            prev_width = layers[i - 1].out_width if i else layer.window.channels
+            nxt = readers.get(layer.outputs[0])
             width = nxt.simd if isinstance(nxt, MatrixVectorUnit) else nxt.pe if isinstance(nxt, VectorUnit) \
-                else prev_width
+                else in_width(layer) or layer.window.channels
             layer.simd = math.gcd(layer.window.channels, width)
-            if isinstance(nxt, MaxPool):
+            if isinstance(nxt, Pool):
                 nxt.pe = layer.simd
+        elif isinstance(layer, Pool) and not isinstance(producers.get(layer.inputs[0]), SlidingWindow):
+            layer.pe = math.gcd(layer.channels, in_width(layer) or 1)
+        elif isinstance(layer, Thresholding):
+            layer.pe = math.gcd(layer.channels, in_width(layer) or 1)
+        elif isinstance(layer, Duplicate):
+            layer.width = math.gcd(layer.elems, in_width(layer) or 1)
+        elif isinstance(layer, AddStreams):
+            layer.pe = math.gcd(layer.elems, in_width(layer, 0) or 1, in_width(layer, 1) or 1)
+        elif isinstance(layer, ConcatStreams):
+            layer.pe = math.gcd(layer.channels_a, layer.channels_b, in_width(layer, 0) or 1, in_width(layer, 1) or 1)
     return insert_width_converters(layers)
 
 
 def insert_width_converters(layers: list) -> list:
-    """The layer chain with a converter wherever a layer's output width differs from the next input."""
+    """The layers with a converter wherever a stream's producer writes a different width than its
+    reader reads (layers are in topological order; a single chain is the common case)."""
+    if not any(l.inputs for l in layers):  # a bare list of layers: a chain
+        wire_chain(layers)
+    producers = {s: l for l in layers for s in l.outputs}
     out = []
-    for prev, nxt in zip(layers, layers[1:] + [None]):
-        out.append(prev)
-        if nxt is not None and prev.out_width != nxt.in_width:
-            out.append(StreamWidthConverter(f"{prev.name}_to_{nxt.name}", prev.out_spec, prev.out_elems,
-                                            prev.out_width, nxt.in_width))
+    for layer in layers:
+        for port, stream in enumerate(layer.inputs):
+            prod = producers.get(stream)
+            want = layer.input_widths()[port]
+            if prod is not None and prod.out_width != want:
+                conv = StreamWidthConverter(f"{prod.name}_to_{layer.name}", prod.out_spec, prod.out_elems,
+                                            prod.out_width, want)
+                conv.inputs, conv.outputs = (stream,), (f"{conv.name}_out",)
+                layer.inputs = tuple(conv.outputs[0] if k == port else s for k, s in enumerate(layer.inputs))
+                out.append(conv)
+        out.append(layer)
     return out
 
 
@@ -98,10 +129,15 @@ def balance_sparse_channels(layers: list) -> None:
     permutation is absorbed by the next matrix-vector unit's weight rows (channel-wise layers in
     between, sliding windows and pooling, do not care); the last layer keeps its order.
     """
-    mixing = [l for l in layers if isinstance(l, (MatrixVectorUnit, VectorUnit))]  # layers that own channels
-    for layer, nxt in zip(mixing, mixing[1:]):
-        if not isinstance(layer, MatrixVectorUnit) or not isinstance(nxt, MatrixVectorUnit) or not layer.is_sparse:
+    readers = {s: l for l in layers for s in l.inputs}
+    for layer in layers:
+        if not isinstance(layer, MatrixVectorUnit) or not layer.is_sparse:
             continue
+        nxt = readers.get(layer.outputs[0])
+        while isinstance(nxt, (SlidingWindow, StreamWidthConverter)) or (isinstance(nxt, Pool) and nxt.mode == "max"):
+            nxt = readers.get(nxt.outputs[0])
+        if not isinstance(nxt, MatrixVectorUnit):
+            continue  # the output, a branch or a depthwise layer: keep the order
         order = np.argsort(-(layer.weights != 0).sum(axis=0), kind="stable")
         layer.weights = layer.weights[:, order]
         if layer.table is not None:

@@ -16,7 +16,6 @@ import numpy as np
 
 from fpgaflow.ir import HardwareGraph
 from fpgaflow.layers.mvau import MatrixVectorUnit
-from fpgaflow.layers.width_converter import StreamWidthConverter
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +26,9 @@ def remove_dead_neurons(hg: HardwareGraph) -> list[str]:
     changed = True
     while changed:
         changed = False
-        chain = [l for l in hg.layers if not isinstance(l, StreamWidthConverter)]
-        for a, b in zip(chain, chain[1:]):
+        for a in hg.layers:
+            readers = hg.consumers(a.outputs[0])
+            b = readers[0] if len(readers) == 1 else None
             # dense layers feeding each other directly (a convolution's padding would break the constants)
             if not (isinstance(a, MatrixVectorUnit) and isinstance(b, MatrixVectorUnit)) or a.table is None \
                     or a.vectors != 1 or b.vectors != 1:

@@ -1,246 +1,86 @@
-"""Streamline a cleaned QONNX MLP into integer layers between two host-side float edges.
+"""Streamline a cleaned QONNX network into integer layer kits between two host-side float edges.
 
-The dynamic part of the graph must be a chain: host float ops up to the first activation
-quantizer, then per MatMul an integer matrix-vector unit whose following float ops (bias,
-BatchNorm, scaling, ReLU, the next quantizer) become exact per-channel thresholds, and after the
-last MatMul the remaining float ops, run on the host. Weight quantizers are evaluated at
-compile time into integer codes and per-output-channel scales.
+The host runs the reference's float ops up to the first activation quantizer (input edge) and
+after the last layer's quantizer (output edge). In between, every tensor on the accelerator is
+a stream of integer codes with a known scale:
+- a MatMul or Conv becomes a matrix-vector unit (after a sliding-window generator for a Conv)
+  whose following float ops (bias, BatchNorm, scaling, ReLU, the next quantizer) become exact
+  per-channel thresholds;
+- a quantizer reading a quantized tensor becomes a standalone thresholding layer (or nothing,
+  when it keeps every code);
+- max pooling runs on the codes; average pooling sums the codes and keeps the division in the
+  scale; a residual Add aligns the two scales by a shift and adds; Concat joins channels;
+- a tensor read by two layers is duplicated.
+Weight quantizers are evaluated at compile time into integer codes and per-channel scales.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
-from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.general.intquant import int_quant, max_int, min_int
 
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.float_exec import FloatGraph
 from fpgaflow.frontend.load import ELEMENTWISE, QUANTIZERS
-from fpgaflow.ir import HardwareGraph, HostInput, HostOutput, IntSpec
+from fpgaflow.ir import IN_STREAM, OUT_STREAM, HardwareGraph, HostInput, HostOutput, IntSpec
+from fpgaflow.layers.add import AddStreams
+from fpgaflow.layers.concat import ConcatStreams
+from fpgaflow.layers.duplicate import Duplicate
 from fpgaflow.layers.mvau import MatrixVectorUnit, accumulator_bounds
-from fpgaflow.layers.pool import MaxPool
-from fpgaflow.layers.sliding_window import SlidingWindow, Window
+from fpgaflow.layers.pool import Pool
+from fpgaflow.layers.sliding_window import SlidingWindow
+from fpgaflow.layers.thresholding import Thresholding
 from fpgaflow.layers.vector_unit import VectorUnit
+from fpgaflow.passes.quant_params import (
+    activation_source,
+    c_identifier,
+    constant,
+    int_list,
+    node_attr,
+    node_window,
+    weight_codes,
+)
 from fpgaflow.passes.thresholds import ActivationChain, derive_thresholds
 
 log = logging.getLogger(__name__)
 
-_TRANSPARENT = ("Reshape", "Flatten", "Identity", "MaxPool")  # keep codes and scale
-
-
-def c_identifier(name: str) -> str:
-    """A C++-safe identifier from an ONNX node name."""
-    ident = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return ident if re.match(r"[A-Za-z_]", ident) else f"n_{ident}"
-
-
-def _attr(node, name, default=None):
-    for a in node.attribute:
-        if a.name == name:
-            value = a.i if a.type == a.INT else a.f if a.type == a.FLOAT else a.s if a.type == a.STRING else None
-            if a.type == a.INTS:
-                value = list(a.ints)
-            return value.decode() if isinstance(value, bytes) else value
-    return default
-
-
-def _const(model: ModelWrapper, name: str):
-    return None if not name else model.get_initializer(name)
-
-
-def _scalar(model, node, index: int, what: str) -> float:
-    value = _const(model, node.input[index])
-    if value is None:
-        raise UserError(f"node {node.name} ({node.op_type}): its {what} must be a constant")
-    flat = np.asarray(value, dtype=np.float64).ravel()
-    if flat.size == 0 or not np.all(flat == flat[0]):
-        raise UserError(f"node {node.name} ({node.op_type}): per-channel {what} is not supported for "
-                        "activations; use a per-tensor activation quantizer")
-    return float(flat[0])
-
-
-def dynamic_chain(model: ModelWrapper) -> list:
-    """The nodes that depend on the graph input, in order; they must form a single chain."""
-    known = {i.name for i in model.graph.initializer}
-    chain = []
-    for node in model.graph.node:
-        inputs = [i for i in node.input if i]
-        if all(i in known for i in inputs):
-            known.update(node.output)  # a constant sub-expression (e.g. a weight quantizer)
-            continue
-        chain.append(node)
-    for node in chain:
-        dynamic_inputs = [i for i in node.input if i and i not in known]
-        if len(dynamic_inputs) > 1:
-            raise UserError(f"node {node.name} ({node.op_type}) joins two branches; branching graphs "
-                            "(residual connections) are not supported yet")
-        consumers = model.find_consumers(node.output[0]) or []
-        if len(consumers) > 1:
-            raise UserError(f"node {node.name} ({node.op_type}) feeds {len(consumers)} nodes; branching "
-                            "graphs are not supported yet")
-    return chain
-
-
-def activation_source(model: ModelWrapper, tensor: str, consumer: str) -> tuple[float, IntSpec, object]:
-    """(scale, integer range, quantizer node) of a quantized activation tensor.
-
-    Walks back through reshapes and positive scalar multiplications to the quantizer.
-    """
-    t, mult = tensor, 1.0
-    while True:
-        prod = model.find_producer(t)
-        if prod is None:
-            raise UserError(f"node {consumer}: its input '{tensor}' is not quantized; put an activation "
-                            "quantizer (e.g. Brevitas QuantIdentity or QuantReLU) before it")
-        op = prod.op_type
-        if op in _TRANSPARENT:
-            t = prod.input[0]
-            continue
-        if op == "Mul":
-            dyn = [i for i in prod.input if _const(model, i) is None]
-            const = [np.asarray(_const(model, i)) for i in prod.input if _const(model, i) is not None]
-            if len(dyn) == 1 and const and const[0].size == 1 and float(const[0].ravel()[0]) > 0:
-                mult *= float(const[0].ravel()[0])
-                t = dyn[0]
-                continue
-        if op in ("Quant", "IntQuant"):
-            scale = _scalar(model, prod, 1, "scale")
-            zp = _scalar(model, prod, 2, "zero point")
-            bits = int(_scalar(model, prod, 3, "bit width"))
-            signed, narrow = bool(_attr(prod, "signed", 1)), bool(_attr(prod, "narrow", 0))
-            if zp != int(zp):
-                raise UserError(f"node {prod.name} ({op}): non-integer zero point {zp} is not supported")
-            if bits == 1 and signed:
-                return scale * mult, IntSpec(-1, 1, bipolar=True), prod
-            lo = int(min_int(signed, narrow, bits)) - int(zp)
-            hi = int(max_int(signed, narrow, bits)) - int(zp)
-            return scale * mult, IntSpec(lo, hi), prod
-        if op == "BipolarQuant":
-            return _scalar(model, prod, 1, "scale") * mult, IntSpec(-1, 1, bipolar=True), prod
-        if op == "MultiThreshold":
-            thr = _const(model, prod.input[1])
-            if thr is None:
-                raise UserError(f"node {prod.name} (MultiThreshold): thresholds must be constant")
-            out_scale, out_bias = float(_attr(prod, "out_scale", 1.0)), float(_attr(prod, "out_bias", 0.0))
-            base = out_bias / out_scale if out_scale else 0.5
-            if out_scale <= 0 or base != int(base):
-                raise UserError(f"node {prod.name} (MultiThreshold): out_bias/out_scale must be an integer "
-                                "and out_scale positive")
-            return out_scale * mult, IntSpec(int(base), int(base) + thr.shape[-1]), prod
-        raise UserError(f"node {consumer}: its input '{tensor}' comes from {prod.name} ({op}), not from an "
-                        "activation quantizer; quantize it (e.g. Brevitas QuantIdentity) first")
-
-
-def weight_codes(model: ModelWrapper, matmul, out_axis: int = 1) -> tuple[np.ndarray, np.ndarray, IntSpec]:
-    """Integer weight codes, per-output-channel scale and range of a MatMul (MW x MH, out_axis 1)
-    or a Conv (Cout x Cin x KH x KW, out_axis 0)."""
-    t, shape_ops = matmul.input[1], []
-    while True:
-        prod = model.find_producer(t)
-        if prod is None:
-            init = _const(model, t)
-            dt = model.get_tensor_datatype(t)
-            if init is None:
-                raise UserError(f"node {matmul.name} (MatMul): its weight '{t}' is not a constant")
-            if not dt.is_integer() and dt != DataType["BIPOLAR"]:
-                raise UserError(f"node {matmul.name} (MatMul): weight '{t}' is float with no Quant node; "
-                                "quantize it (e.g. Brevitas QuantLinear) or annotate an integer datatype")
-            codes, scale, bipolar = np.asarray(init), np.ones_like(init, dtype=np.float64), dt == DataType["BIPOLAR"]
-            break
-        if prod.op_type in ("Transpose", "Reshape", "Identity"):
-            shape_ops.append(prod)
-            t = prod.input[0]
-            continue
-        if prod.op_type in ("Quant", "IntQuant", "BipolarQuant"):
-            params = [_const(model, i) for i in prod.input]
-            if any(p is None for p in params):
-                raise UserError(f"node {prod.name} ({prod.op_type}): weight quantizer inputs must be constants")
-            w = np.asarray(params[0], dtype=np.float32)
-            scale = np.broadcast_to(np.asarray(params[1], dtype=np.float64), w.shape)
-            if prod.op_type == "BipolarQuant" or (int(params[3]) == 1 and _attr(prod, "signed", 1)):
-                codes, bipolar = np.where(w >= 0, 1, -1), True
-            else:
-                out = int_quant(w, params[1], params[2], params[3], _attr(prod, "signed", 1),
-                                _attr(prod, "narrow", 0), _attr(prod, "rounding_mode", "ROUND"))
-                codes, bipolar = np.rint(np.asarray(out, dtype=np.float64) / scale), False
-            break
-        raise UserError(f"node {matmul.name} (MatMul): its weight comes from {prod.name} ({prod.op_type}); "
-                        "expected a Quant/BipolarQuant weight quantizer")
-    codes, scale = np.asarray(codes, dtype=np.float64), np.asarray(scale, dtype=np.float64)
-    for op in reversed(shape_ops):
-        if op.op_type == "Transpose":
-            perm = _attr(op, "perm") or list(reversed(range(codes.ndim)))
-            codes, scale = codes.transpose(perm), scale.transpose(perm)
-        elif op.op_type == "Reshape":
-            target = model.get_tensor_shape(op.output[0])
-            codes, scale = codes.reshape(target), scale.reshape(target)
-    if codes.ndim != (2 if matmul.op_type == "MatMul" else 4):
-        raise UserError(f"node {matmul.name} ({matmul.op_type}): weight of shape {list(codes.shape)} is not supported")
-    moved = np.moveaxis(scale, out_axis, 0).reshape(scale.shape[out_axis], -1)
-    per_channel = moved[:, 0]
-    if not np.all(moved == per_channel[:, None]):
-        raise UserError(f"node {matmul.name} ({matmul.op_type}): weight scale varies along the input dimension; "
-                        "use per-tensor or per-output-channel weight scales")
-    codes = codes.astype(np.int64)
-    return codes, per_channel, IntSpec(int(codes.min()), int(codes.max()), bipolar=bipolar)
-
-
 COMPUTE = ("MatMul", "Conv")
+AVERAGE_POOLS = ("AveragePool", "GlobalAveragePool", "ReduceMean")
 _EW = set(ELEMENTWISE) | set(QUANTIZERS)
+_EXACT_FLOAT_BITS = 24  # integers up to 2**24 times a power of two are exact in float32
 
 
-def _ints(node, name, default):
-    value = _attr(node, name, None)
-    return list(value) if value is not None else list(default)
+@dataclass
+class QTensor:
+    """A quantized tensor on the accelerator: the stream carrying its codes, scale and range.
+
+    ``scale`` is a float (per tensor) or an array (per channel, only for the last layer's
+    un-quantized output). ``pad`` is a pending Pad node, merged into the next window:
+    (top, left, bottom, right, code).
+    """
+
+    stream: str
+    scale: float | np.ndarray
+    spec: IntSpec
+    shape: list
+    pad: tuple | None = None
 
 
-def _check_compute_input(model, node):
-    if _const(model, node.input[0]) is not None:
-        raise UserError(f"node {node.name} ({node.op_type}): the activation must be its first input")
-    shape = model.get_tensor_shape(node.input[0])
-    rank = 2 if node.op_type == "MatMul" else 4
-    if shape is None or len(shape) != rank or shape[0] != 1:
-        what = "(1, features); flatten before it" if rank == 2 else "(1, C, H, W)"
-        raise UserError(f"node {node.name} ({node.op_type}): input shape {shape}; fpgaflow needs {what}")
+def _is_pow2(x: float) -> bool:
+    return x > 0 and math.frexp(x)[0] == 0.5
 
 
-def _window(model, node, kind: str) -> Window:
-    """Kernel, stride and padding of a Conv/MaxPool node over its (1, C, H, W) input."""
-    _, c, h, w = model.get_tensor_shape(node.input[0])
-    kernel = _ints(node, "kernel_shape", [])
-    if len(kernel) != 2:
-        raise UserError(f"node {node.name} ({node.op_type}): only 2-D {kind} is supported")
-    if any(d != 1 for d in _ints(node, "dilations", [1, 1])):
-        raise UserError(f"node {node.name} ({node.op_type}): dilation {_ints(node, 'dilations', [])} is not "
-                        "supported; use dilation 1")
-    if (_attr(node, "auto_pad", "NOTSET") or "NOTSET") != "NOTSET":
-        raise UserError(f"node {node.name} ({node.op_type}): auto_pad is not supported; export explicit pads")
-    pads = _ints(node, "pads", [0, 0, 0, 0])
-    window = Window(c, h, w, tuple(kernel), tuple(_ints(node, "strides", [1, 1])), (pads[0], pads[1], pads[2], pads[3]))
-    out = model.get_tensor_shape(node.output[0])
-    if tuple(out[2:]) != window.out_hw:
-        raise UserError(f"node {node.name} ({node.op_type}): output {out[2:]} differs from {list(window.out_hw)} "
-                        "(ceil_mode is not supported)")
-    return window
-
-
-def _flatten_permutation(model, tensor: str, hardware_tensors: set) -> np.ndarray | None:
-    """Row order for a dense layer whose input is an NCHW map flattened on the accelerator (NHWC)."""
-    t = tensor
-    while True:
-        prod = model.find_producer(t)
-        if prod is None or prod.op_type not in ("Reshape", "Flatten", "Identity", "Mul"):
-            return None
-        src = prod.input[0] if _const(model, prod.input[0]) is None else prod.input[1]
-        shape = model.get_tensor_shape(src)
-        if shape is not None and len(shape) == 4 and src in hardware_tensors:
-            _, c, h, w = shape
-            return np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).ravel()
-        t = src
+def static_tensors(model: ModelWrapper) -> set[str]:
+    """Tensors that do not depend on the graph input: initializers and constant sub-expressions."""
+    known = {i.name for i in model.graph.initializer}
+    for node in model.graph.node:
+        if all(i in known for i in node.input if i):
+            known.update(node.output)
+    return known
 
 
 def _map_graph(model, nodes, src, dst) -> FloatGraph:
@@ -252,115 +92,479 @@ def _map_graph(model, nodes, src, dst) -> FloatGraph:
     return graph
 
 
+class _Builder:
+    """Walks the dynamic nodes in topological order and emits layer kits with their streams."""
+
+    def __init__(self, model: ModelWrapper, static: set[str], stop: set[str]):
+        self.model = model
+        self.static = static
+        self.stop = stop  # names of nodes that belong to the host output edge
+        self.layers: list = []
+        self.tensors: dict[str, QTensor] = {}
+        self.done: set[str] = set()
+        self.last_compute = ""
+
+    # -- helpers --------------------------------------------------------------------------
+    def dynamic_inputs(self, node) -> list[str]:
+        return [i for i in node.input if i and i not in self.static]
+
+    def consumers(self, tensor: str) -> list:
+        return self.model.find_consumers(tensor) or []
+
+    def layer_name(self, node, suffix: str = "") -> str:
+        base = c_identifier(node.name) + suffix
+        names = {layer.name for layer in self.layers}
+        name, k = base, 1
+        while name in names:
+            name, k = f"{base}_{k}", k + 1
+        return name
+
+    def add(self, layer, inputs: list[str]) -> str:
+        """Append ``layer`` reading ``inputs``; returns its output stream."""
+        layer.inputs = tuple(inputs)
+        layer.outputs = (f"{layer.name}_out",)
+        self.layers.append(layer)
+        return layer.outputs[0]
+
+    def input_of(self, node, tensor: str | None = None) -> QTensor:
+        tensor = tensor or self.dynamic_inputs(node)[0]
+        t = self.tensors.get(tensor)
+        if t is None:  # not produced on the accelerator: explain through the quantizer walk
+            activation_source(self.model, tensor, f"{node.name} ({node.op_type})")
+            raise UserError(f"node {node.name} ({node.op_type}): its input '{tensor}' is not on the accelerator")
+        if t.pad is not None and node.op_type not in ("Conv", "MaxPool", "AveragePool"):
+            raise UserError(f"node {node.name} ({node.op_type}): a Pad must be followed by Conv, MaxPool or "
+                            "AveragePool")
+        return t
+
+    def ew_chain(self, tensor: str) -> list:
+        """The element-wise float ops after ``tensor``, each the only reader of the previous."""
+        chain, t = [], tensor
+        while True:
+            readers = self.consumers(t)
+            if len(readers) != 1:
+                return chain
+            node = readers[0]
+            if node.name in self.stop or node.op_type not in _EW or len(self.dynamic_inputs(node)) != 1:
+                return chain
+            chain.append(node)
+            t = node.output[0]
+
+    def thresholds(self, ew, src: str, value_scale, acc_lo, acc_hi, where: str):
+        """Thresholds for the float chain ``ew`` (ending in a quantizer) read from ``src``."""
+        quant_out = ew[-1].output[0]
+        out_scale, out_spec, qnode = activation_source(self.model, quant_out, where)
+        act = ActivationChain(_map_graph(self.model, ew, src, quant_out), value_scale, out_scale, out_spec,
+                              where=f"{where} -> {qnode.name}")
+        table, negate = derive_thresholds(act, acc_lo, acc_hi)
+        for n in ew:
+            self.done.add(n.name)
+        return table, negate, quant_out, out_scale
+
+    # -- node kinds ----------------------------------------------------------------------
+    def visit(self, node) -> None:
+        op = node.op_type
+        dyn = self.dynamic_inputs(node)
+        if op in COMPUTE:
+            self.compute(node)
+        elif op == "Add" and len(dyn) == 2:
+            self.residual_add(node)
+        elif op == "Concat":
+            self.concat(node)
+        elif op in ("Reshape", "Flatten", "Identity"):
+            t = self.input_of(node)
+            self.tensors[node.output[0]] = replace(t, shape=self.model.get_tensor_shape(node.output[0]))
+        elif op == "Transpose":
+            self.transpose(node)
+        elif op == "Pad":
+            self.pad(node)
+        elif op == "MaxPool":
+            self.max_pool(node)
+        elif op in AVERAGE_POOLS:
+            self.average_pool(node)
+        elif op == "Mul" and self.positive_scalar(node) is not None:
+            t = self.input_of(node)
+            self.tensors[node.output[0]] = replace(t, scale=t.scale * self.positive_scalar(node))
+        elif op in _EW:
+            self.requantize(node)
+        else:
+            raise UserError(f"node {node.name} ({op}): not supported between quantized layers")
+        self.done.add(node.name)
+
+    def positive_scalar(self, node) -> float | None:
+        const = [np.asarray(constant(self.model, i)) for i in node.input if constant(self.model, i) is not None]
+        if len(const) == 1 and const[0].size == 1 and float(const[0].ravel()[0]) > 0:
+            return float(const[0].ravel()[0])
+        return None
+
+    def compute(self, node) -> None:
+        t = self.input_of(node)
+        _check_compute_input(self.model, node)
+        lname = self.layer_name(node)
+        x_scale = float(np.asarray(t.scale).ravel()[0]) if np.ndim(t.scale) else t.scale
+        if np.ndim(t.scale) and not np.all(np.asarray(t.scale) == x_scale):
+            raise UserError(f"node {node.name} ({node.op_type}): its input has per-channel scales")
+        stream = t.stream
+        if node.op_type == "MatMul":
+            weights, w_scale, w_spec = weight_codes(self.model, node, out_axis=1)
+            if weights.shape[0] != self.model.get_tensor_shape(node.input[0])[1]:
+                raise UserError(f"node {node.name} (MatMul): weight rows {weights.shape[0]} do not match the "
+                                "input size")
+            perm = self.flatten_permutation(node.input[0])
+            if perm is not None:
+                weights = weights[perm]
+            vectors = 1
+        else:
+            weights, w_scale, w_spec, vectors, window_layer = self.conv_weights(node, lname, t)
+            if window_layer.window.kernel != (1, 1) or window_layer.window.stride != (1, 1) \
+                    or any(window_layer.window.pads) or vectors < 0:
+                stream = self.add(window_layer, [stream])  # a pointwise conv reads the map as it streams
+        value_scale = x_scale * w_scale
+        ew = self.ew_chain(node.output[0])
+        qpos = [i for i, n in enumerate(ew) if n.op_type in QUANTIZERS]
+        table, out = None, None
+        if qpos:
+            acc_lo, acc_hi = accumulator_bounds(weights, t.spec)
+            table, negate, quant_out, out_scale = self.thresholds(ew[:qpos[-1] + 1], node.output[0], value_scale,
+                                                                  acc_lo, acc_hi, f"node {node.name}")
+            weights = weights * np.where(negate, -1, 1)[None, :]
+            log.info("%s: %d thresholds per channel, %d channels negated", lname, table.count, int(negate.sum()))
+        if vectors < 0:
+            layer = VectorUnit(lname, weights, t.spec, w_spec, -vectors, table)
+        else:
+            layer = MatrixVectorUnit(lname, weights, t.spec, w_spec, table, vectors=vectors)
+        stream = self.add(layer, [stream])
+        if qpos:
+            out_spec = layer.out_spec
+            out = QTensor(stream, out_scale, out_spec, self.model.get_tensor_shape(quant_out))
+            self.tensors[quant_out] = out
+        elif node.name != self.last_compute:
+            raise UserError(f"node {node.name} ({node.op_type}): its output is not quantized before the next layer; "
+                            "put an activation quantizer (e.g. Brevitas QuantReLU or QuantIdentity) after it")
+        else:  # the network's last layer, read by the host
+            self.tensors[node.output[0]] = QTensor(stream, value_scale, layer.out_spec,
+                                                   self.model.get_tensor_shape(node.output[0]))
+
+    def conv_weights(self, node, lname, t: QTensor):
+        """Weights (window elements x channels) and the vectors per frame of a Conv (negative: the
+        pixels of a depthwise Conv, whose weights are (window positions, channels)), and its
+        sliding-window generator."""
+        model = self.model
+        group = int(node_attr(node, "group", 1) or 1)
+        cin = model.get_tensor_shape(node.input[0])[1]
+        cout = model.get_tensor_shape(node.output[0])[1]
+        depthwise = group > 1 and group == cin == cout
+        if group != 1 and not depthwise:
+            raise UserError(f"node {node.name} (Conv): grouped convolution (group={group}, {cin} -> {cout} "
+                            "channels) is not supported; use group=1 or depthwise (group = in = out channels)")
+        window = self.window(node, "convolution", t)
+        if any(window.pads) and (t.spec.bipolar or not t.spec.lo <= 0 <= t.spec.hi):
+            raise UserError(f"node {node.name} (Conv): zero padding needs inputs that can be 0, but they are "
+                            f"{'bipolar' if t.spec.bipolar else f'in [{t.spec.lo}, {t.spec.hi}]'}")
+        if t.pad is not None and t.pad[4] != 0:
+            raise UserError(f"node {node.name} (Conv): the Pad before it pads with a non-zero value")
+        codes, w_scale, w_spec = weight_codes(model, node, out_axis=0)
+        cout, cin_g, kh, kw = codes.shape
+        swg = SlidingWindow(f"{lname}_window", t.spec, window, pad_code=0)
+        if depthwise:  # (C, 1, KH, KW) -> (window position, channel)
+            return codes.transpose(2, 3, 1, 0).reshape(kh * kw, cout), w_scale, w_spec, -window.pixels, swg
+        return codes.transpose(2, 3, 1, 0).reshape(kh * kw * cin_g, cout), w_scale, w_spec, window.pixels, swg
+
+    def window(self, node, kind: str, t: QTensor):
+        if t.pad is None:
+            return node_window(self.model, node, kind)
+        return node_window(self.model, node, kind, in_shape=t.shape, extra_pads=t.pad[:4])
+
+    def flatten_permutation(self, tensor: str) -> np.ndarray | None:
+        """Row order for a dense layer whose input is an NCHW map flattened on the accelerator (NHWC)."""
+        t = tensor
+        while True:
+            prod = self.model.find_producer(t)
+            if prod is None or prod.op_type not in ("Reshape", "Flatten", "Identity", "Mul", "Transpose"):
+                return None
+            src = self.dynamic_inputs(prod)[0]
+            shape = self.model.get_tensor_shape(src)
+            if prod.op_type == "Transpose" or getattr(self.model.find_producer(src), "op_type", "") == "Transpose":
+                return None  # flattened after an NCHW -> NHWC transpose: already in stream order
+            if shape is not None and len(shape) == 4 and src in self.tensors:
+                _, c, h, w = shape
+                return np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).ravel()
+            t = src
+
+    def transpose(self, node) -> None:
+        t = self.input_of(node)
+        perm = int_list(node, "perm", [])
+        if len(t.shape) != 4 or perm != [0, 2, 3, 1]:
+            raise UserError(f"node {node.name} (Transpose): only NCHW -> NHWC (perm [0, 2, 3, 1]) before a "
+                            f"flatten is supported on the accelerator, not perm {perm}")
+        readers = self.consumers(node.output[0])
+        if not all(r.op_type in ("Reshape", "Flatten") for r in readers):
+            raise UserError(f"node {node.name} (Transpose): must be followed by Reshape/Flatten to a vector")
+        self.tensors[node.output[0]] = replace(t, shape=self.model.get_tensor_shape(node.output[0]))
+
+    def pad(self, node) -> None:
+        t = self.input_of(node)
+        mode = node_attr(node, "mode", "constant") or "constant"
+        pads = node_attr(node, "pads") or (constant(self.model, node.input[1]) if len(node.input) > 1 else None)
+        if mode != "constant" or pads is None or len(t.shape) != 4:
+            raise UserError(f"node {node.name} (Pad): only constant padding of an NCHW map with constant pads "
+                            "is supported")
+        pads = [int(p) for p in np.asarray(pads).ravel()]
+        if len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or min(pads) < 0:
+            raise UserError(f"node {node.name} (Pad): pads {pads}: only non-negative padding of H and W is supported")
+        value_in = node.input[2] if len(node.input) > 2 and node.input[2] else None
+        value = float(np.asarray(constant(self.model, value_in)).ravel()[0]) if value_in else 0.0
+        code = value / t.scale
+        if code != int(code) or not t.spec.lo <= code <= t.spec.hi or t.spec.bipolar:
+            raise UserError(f"node {node.name} (Pad): pad value {value} is not a code of its input quantizer")
+        if t.pad is not None:
+            raise UserError(f"node {node.name} (Pad): two Pad nodes in a row are not supported")
+        self.tensors[node.output[0]] = replace(t, pad=(pads[2], pads[3], pads[6], pads[7], int(code)))
+
+    def max_pool(self, node) -> None:
+        t = self.input_of(node)
+        window = self.window(node, "pooling", t)
+        lname = self.layer_name(node)
+        own = int_list(node, "pads", [0, 0, 0, 0])
+        pad = 0 if t.spec.bipolar else t.spec.lo  # the smallest code never wins a maximum
+        if t.pad is not None:
+            if any(own) and t.pad[4] != pad:
+                raise UserError(f"node {node.name} (MaxPool): its own pads and the Pad before it pad differently")
+            pad = t.pad[4]
+        stream = self.add(SlidingWindow(f"{lname}_window", t.spec, window, pad_code=pad), [t.stream])
+        stream = self.add(Pool(lname, t.spec, window.channels, window.kernel[0] * window.kernel[1], window.pixels),
+                          [stream])
+        self.tensors[node.output[0]] = QTensor(stream, t.scale, t.spec, self.model.get_tensor_shape(node.output[0]))
+
+    def average_pool(self, node) -> None:
+        """Sum pooling on the codes; the mean is the sum at scale/size, exact for power-of-two sizes."""
+        t = self.input_of(node)
+        model, op = self.model, node.op_type
+        if len(t.shape) != 4:
+            raise UserError(f"node {node.name} ({op}): needs an NCHW input")
+        _, c, h, w = t.shape
+        out_shape = model.get_tensor_shape(node.output[0])
+        lname = self.layer_name(node)
+        if op == "AveragePool":
+            window = self.window(node, "pooling", t)
+            if any(window.pads) and not node_attr(node, "count_include_pad", 0) and t.pad is None:
+                raise UserError(f"node {node.name} (AveragePool): padding with count_include_pad=0 divides border "
+                                "windows differently; use count_include_pad=1 or no padding")
+            if t.pad is not None and t.pad[4] != 0:
+                raise UserError(f"node {node.name} (AveragePool): the Pad before it pads with a non-zero value")
+            size = window.kernel[0] * window.kernel[1]
+            stream = self.add(SlidingWindow(f"{lname}_window", t.spec, window, pad_code=0), [t.stream])
+            pool = Pool(lname, t.spec, c, size, window.pixels, mode="sum")
+        else:
+            axes = node_attr(node, "axes")
+            if axes is None and len(node.input) > 1 and node.input[1]:
+                axes = constant(model, node.input[1])
+            if op == "ReduceMean" and sorted(int(a) % 4 for a in np.asarray(axes).ravel()) != [2, 3]:
+                raise UserError(f"node {node.name} (ReduceMean): only the mean over H and W (axes [2, 3]) is "
+                                "supported")
+            size, stream = h * w, t.stream
+            pool = Pool(lname, t.spec, c, size, 1, mode="sum")
+        scale = float(t.scale) if not np.ndim(t.scale) else None
+        if scale is None or not _is_pow2(scale) or not _is_pow2(size) or t.spec.bipolar:
+            raise UserError(f"node {node.name} ({op}): an average over {size} values of scale {t.scale} is not "
+                            "exact in integers; it needs a power-of-two window size and a power-of-two input "
+                            "scale (e.g. Brevitas' Uint8ActPerTensorFixedPoint quantizer before it)")
+        if max(abs(pool.out_spec.lo), abs(pool.out_spec.hi)) >= 1 << _EXACT_FLOAT_BITS:
+            raise UserError(f"node {node.name} ({op}): the window sum exceeds float32's exact integers")
+        stream = self.add(pool, [stream])
+        self.tensors[node.output[0]] = QTensor(stream, scale / size, pool.out_spec, out_shape)
+
+    def residual_add(self, node) -> None:
+        a_name, b_name = self.dynamic_inputs(node)
+        a, b = self.input_of(node, a_name), self.input_of(node, b_name)
+        if list(a.shape) != list(b.shape):
+            raise UserError(f"node {node.name} (Add): inputs of shapes {a.shape} and {b.shape}; broadcasting "
+                            "is not supported")
+        scales = [float(s) if not np.ndim(s) else None for s in (a.scale, b.scale)]
+        if None in scales or not all(_is_pow2(s) for s in scales) or a.spec.bipolar or b.spec.bipolar:
+            raise UserError(f"node {node.name} (Add): adding inputs of scales {a.scale} and {b.scale} is exact in "
+                            "integers only for power-of-two scales; quantize both inputs with power-of-two scales "
+                            "(e.g. one shared Brevitas QuantIdentity with Int8ActPerTensorFixedPoint)")
+        fine = min(scales)
+        shift_a, shift_b = (int(round(math.log2(s / fine))) for s in scales)
+        layer = AddStreams(self.layer_name(node), a.spec, b.spec, shift_a, shift_b, int(np.prod(a.shape[1:])))
+        if max(abs(layer.out_spec.lo), abs(layer.out_spec.hi)) >= 1 << _EXACT_FLOAT_BITS:
+            raise UserError(f"node {node.name} (Add): the sum exceeds float32's exact integers")
+        stream = self.add(layer, [a.stream, b.stream])
+        self.tensors[node.output[0]] = QTensor(stream, fine, layer.out_spec, self.model.get_tensor_shape(node.output[0]))
+
+    def concat(self, node) -> None:
+        names = [i for i in node.input if i]
+        if len(self.dynamic_inputs(node)) != len(names):
+            raise UserError(f"node {node.name} (Concat): concatenating constants is not supported")
+        parts = [self.input_of(node, n) for n in names]
+        rank = len(parts[0].shape)
+        if int(node_attr(node, "axis", 1)) % rank != 1:
+            raise UserError(f"node {node.name} (Concat): only concatenation along channels (axis 1) is supported")
+        if any(p.scale != parts[0].scale for p in parts):
+            raise UserError(f"node {node.name} (Concat): inputs have different scales "
+                            f"({', '.join(str(p.scale) for p in parts)}); quantize them with one shared quantizer")
+        pixels = int(np.prod(parts[0].shape[2:])) if rank == 4 else 1
+        acc = parts[0]
+        for k, part in enumerate(parts[1:]):
+            layer = ConcatStreams(self.layer_name(node, f"_{k}" if len(parts) > 2 else ""), acc.spec, part.spec,
+                                  int(acc.shape[1]), int(part.shape[1]), pixels)
+            stream = self.add(layer, [acc.stream, part.stream])
+            shape = [1, int(acc.shape[1]) + int(part.shape[1])] + list(acc.shape[2:])
+            acc = QTensor(stream, acc.scale, layer.out_spec, shape)
+        self.tensors[node.output[0]] = replace(acc, shape=self.model.get_tensor_shape(node.output[0]))
+
+    def requantize(self, node) -> None:
+        """Float ops and a quantizer on a quantized tensor: a standalone thresholding layer."""
+        t = self.input_of(node)
+        src = self.dynamic_inputs(node)[0]
+        ew = [node] + self.ew_chain(node.output[0])
+        qpos = [i for i, n in enumerate(ew) if n.op_type in QUANTIZERS]
+        if not qpos:
+            raise UserError(f"node {node.name} ({node.op_type}): float ops between layers need an activation "
+                            "quantizer after them (e.g. Brevitas QuantIdentity or QuantReLU)")
+        if t.spec.bipolar:
+            raise UserError(f"node {node.name} ({node.op_type}): re-quantizing bipolar values is not supported")
+        channels = int(t.shape[1])
+        lo, hi = np.full(channels, t.spec.lo), np.full(channels, t.spec.hi)
+        table, negate, quant_out, out_scale = self.thresholds(ew[:qpos[-1] + 1], src, np.full(channels, t.scale),
+                                                              lo, hi, f"node {node.name}")
+        shape = self.model.get_tensor_shape(quant_out)
+        codes = np.arange(t.spec.lo, t.spec.hi + 1)
+        mapped = table.apply(np.repeat(codes[:, None], channels, axis=1) * np.where(negate, -1, 1)[None, :])
+        if not negate.any() and np.array_equal(mapped, np.repeat(codes[:, None], channels, axis=1)):
+            log.info("%s: re-quantization keeps every code; no layer needed", node.name)
+            self.tensors[quant_out] = QTensor(t.stream, out_scale, t.spec, shape)
+            return
+        if negate.any():
+            raise UserError(f"node {node.name} ({node.op_type}): a decreasing activation between layers is "
+                            "not supported")
+        pixels = int(np.prod(t.shape[2:])) if len(t.shape) == 4 else 1
+        layer = Thresholding(self.layer_name(node), t.spec, table, pixels=pixels)
+        self.tensors[quant_out] = QTensor(self.add(layer, [t.stream]), out_scale, layer.out_spec, shape)
+
+
+def _check_compute_input(model, node):
+    if constant(model, node.input[0]) is not None:
+        raise UserError(f"node {node.name} ({node.op_type}): the activation must be its first input")
+    shape = model.get_tensor_shape(node.input[0])
+    rank = 2 if node.op_type == "MatMul" else 4
+    if shape is None or len(shape) != rank or shape[0] != 1:
+        what = "(1, features); flatten before it" if rank == 2 else "(1, C, H, W)"
+        raise UserError(f"node {node.name} ({node.op_type}): input shape {shape}; fpgaflow needs {what}")
+
+
+def _host_input_nodes(model, static: set[str], boundary: str) -> list:
+    """The float nodes from the graph input to the input quantizer's output ``boundary``: a chain."""
+    chain, t = [], boundary
+    while (prod := model.find_producer(t)) is not None:
+        chain.append(prod)
+        dyn = [i for i in prod.input if i and i not in static]
+        if len(dyn) != 1:
+            raise UserError(f"node {prod.name} ({prod.op_type}): joins branches before the first quantizer")
+        t = dyn[0]
+    chain.reverse()
+    for node in chain[:-1]:
+        if len(model.find_consumers(node.output[0]) or []) > 1:
+            raise UserError(f"node {node.name} ({node.op_type}) feeds several nodes before the first quantizer; "
+                            "quantize the input first (e.g. Brevitas QuantIdentity)")
+    return chain
+
+
+def _host_output_nodes(model, builder: _Builder, last) -> tuple[str, list]:
+    """The tensor the host reads (the last layer's quantizer output, or its raw output) and the
+    float nodes from it to the graph output."""
+    ew = builder.ew_chain(last.output[0])
+    qpos = [i for i, n in enumerate(ew) if n.op_type in QUANTIZERS]
+    src = ew[qpos[-1]].output[0] if qpos else last.output[0]
+    tail, frontier = [], [src]
+    while frontier:
+        t = frontier.pop()
+        for node in model.find_consumers(t) or []:
+            if node not in tail:
+                tail.append(node)
+                frontier.extend(node.output)
+    order = {n.name: i for i, n in enumerate(model.graph.node)}
+    tail.sort(key=lambda n: order[n.name])
+    return src, tail
+
+
+def _insert_duplicates(layers: list) -> list:
+    """Give every stream exactly one reader: a stream read by k layers gets k - 1 duplicators."""
+    readers: dict[str, list] = {}
+    for layer in layers:
+        for port, stream in enumerate(layer.inputs):
+            readers.setdefault(stream, []).append((layer, port))
+    out = []
+
+    def rewire(layer, port, stream):
+        layer.inputs = tuple(stream if k == port else s for k, s in enumerate(layer.inputs))
+
+    def split(stream, producer):
+        users = readers.get(stream, [])
+        if not users and stream != OUT_STREAM:
+            raise UserError(f"layer {producer}: its output is never used")
+        if len(users) < 2:
+            return
+        reader, port = users[0]
+        spec, elems = reader.input_specs()[port], reader.input_elems()[port]
+        current = stream
+        for k, (user, user_port) in enumerate(users[:-1]):
+            dup = Duplicate(f"{stream}_dup{k}", spec, elems, 1)
+            dup.inputs, dup.outputs = (current,), (f"{dup.name}_a", f"{dup.name}_b")
+            out.append(dup)
+            rewire(user, user_port, dup.outputs[0])
+            current = dup.outputs[1]
+        rewire(*users[-1], current)
+
+    split(IN_STREAM, "input")
+    for layer in layers:
+        out.append(layer)
+        for stream in layer.outputs:
+            split(stream, layer.name)
+    return out
+
+
 def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
-    """Turn a cleaned-up QONNX MLP or CNN into a :class:`HardwareGraph` of integer layers."""
-    chain = dynamic_chain(model)
-    computes = [i for i, n in enumerate(chain) if n.op_type in COMPUTE]
+    """Turn a cleaned-up QONNX network into a :class:`HardwareGraph` of integer layers."""
+    static = static_tensors(model)
+    dynamic = [n for n in model.graph.node if not all(i in static for i in n.input if i)]
+    computes = [n for n in dynamic if n.op_type in COMPUTE]
     if not computes:
         raise UserError(f"{name}: the model has no MatMul/Gemm/Conv layer; nothing to accelerate")
     input_name, output_name = model.graph.input[0].name, model.graph.output[0].name
-    output_shape = model.get_tensor_shape(output_name)
-    first = chain[computes[0]]
+    first = computes[0]
     _check_compute_input(model, first)
-    x_scale, x_spec, _ = activation_source(model, first.input[0], first.name)
-    host_in = HostInput(FloatGraph.from_model(model, chain[:computes[0]], input_name, first.input[0]), x_scale, x_spec)
-    hardware_tensors = {o for n in chain[computes[0]:] for o in n.output}
+    _, _, qnode = activation_source(model, first.input[0], f"{first.name} ({first.op_type})")
+    boundary = qnode.output[0]  # the input quantizer's output: the first tensor on the accelerator
+    x_scale, x_spec, _ = activation_source(model, boundary, f"{first.name} ({first.op_type})")
+    host_nodes = _host_input_nodes(model, static, boundary)
+    host_in = HostInput(FloatGraph.from_model(model, host_nodes, input_name, boundary), x_scale, x_spec)
 
-    layers, host_out = [], None
-    for k, index in enumerate(computes):
-        node = chain[index]
-        _check_compute_input(model, node)
-        lname = c_identifier(node.name)
-        if any(layer.name == lname for layer in layers):
-            lname = f"{lname}_{k}"
-        weights, w_scale, w_spec, vectors = _compute_layers(model, node, lname, x_spec, hardware_tensors, layers)
-        value_scale = x_scale * w_scale
-        end = computes[k + 1] if k + 1 < len(computes) else len(chain)
-        seg = chain[index + 1:end]
-        split = next((i for i, n in enumerate(seg) if n.op_type not in _EW), len(seg))
-        ew, rest = seg[:split], seg[split:]
-        last = k + 1 == len(computes)
-        qpos = [i for i, n in enumerate(ew) if n.op_type in QUANTIZERS]
-        if not last and not qpos:
-            raise UserError(f"node {chain[end].name} ({chain[end].op_type}): its input is not quantized; put an "
-                            "activation quantizer (e.g. Brevitas QuantReLU or QuantIdentity) before it")
-        table, quant_out = None, None
-        if qpos:
-            ew_q = ew if not last else ew[:qpos[-1] + 1]
-            quant_out = ew_q[-1].output[0]
-            out_scale, out_spec, qnode = activation_source(model, quant_out, f"node {node.name}")
-            act = ActivationChain(_map_graph(model, ew_q, node.output[0], quant_out), value_scale, out_scale,
-                                  out_spec, where=f"node {node.name} -> {qnode.name}")
-            acc_lo, acc_hi = accumulator_bounds(weights, x_spec)
-            table, negate = derive_thresholds(act, acc_lo, acc_hi)
-            weights = weights * np.where(negate, -1, 1)[None, :]
-            log.info("%s: %d thresholds per channel, %d channels negated", lname, table.count, int(negate.sum()))
-        if vectors < 0:  # depthwise: a vector unit over -vectors output pixels
-            layers.append(VectorUnit(lname, weights, x_spec, w_spec, -vectors, table))
-        else:
-            layers.append(MatrixVectorUnit(lname, weights, x_spec, w_spec, table, vectors=vectors))
-        if last:
-            tail = (ew[qpos[-1] + 1:] if qpos else ew) + rest
-            src = quant_out if quant_out is not None else node.output[0]
-            vscale = np.full(weights.shape[1], out_scale) if quant_out is not None else value_scale
-            graph = FloatGraph.from_model(model, tail, src, output_name) if tail else None
-            src_shape = model.get_tensor_shape(src)
-            host_out = HostOutput(vscale, graph, output_shape, chw=tuple(src_shape[1:]) if len(src_shape) == 4 else None)
-            host_out.source_tensor = src
-        else:
-            x_scale, x_spec, _ = activation_source(model, chain[end].input[0], chain[end].name)
-            _integer_ops(model, rest, x_spec, layers)
+    builder = _Builder(model, static, stop=set())
+    src, tail = _host_output_nodes(model, builder, computes[-1])
+    builder.stop = {n.name for n in tail}
+    builder.last_compute = computes[-1].name
+    builder.tensors[boundary] = QTensor(IN_STREAM, x_scale, x_spec, model.get_tensor_shape(boundary))
+    builder.done = {n.name for n in host_nodes}
+    for node in dynamic:
+        if node.name in builder.done or node.name in builder.stop:
+            continue
+        builder.visit(node)
+    t = builder.tensors.get(src)
+    if t is None:
+        raise UserError(f"{name}: the graph after {computes[-1].name} does not lead to the output as a chain")
+    producer = next(layer for layer in builder.layers if t.stream in layer.outputs)
+    others = [layer.name for layer in builder.layers if t.stream in layer.inputs]
+    if others:
+        raise UserError(f"{name}: the last layer's output {src} is also read by {', '.join(others)}")
+    producer.outputs = tuple(OUT_STREAM if s == t.stream else s for s in producer.outputs)
+    channels = producer.out_elems // (int(np.prod(t.shape[2:])) if len(t.shape) == 4 else 1)
+    vscale = np.broadcast_to(np.asarray(t.scale, dtype=np.float64), (channels,)).copy()
+    graph = FloatGraph.from_model(model, tail, src, output_name) if tail else None
+    host_out = HostOutput(vscale, graph, model.get_tensor_shape(output_name),
+                          chw=tuple(t.shape[1:]) if len(t.shape) == 4 else None)
+    host_out.source_tensor = src
+    layers = _insert_duplicates(builder.layers)
     return HardwareGraph(name=name, input_name=input_name, input_shape=model.get_tensor_shape(input_name),
                          output_name=output_name, host_in=host_in, layers=layers, host_out=host_out)
-
-
-def _compute_layers(model, node, lname, x_spec, hardware_tensors, layers):
-    """Weights (MW x MH) of a MatMul or Conv, and the vectors per frame (negative: pixels of a
-    depthwise Conv, whose weights are (window positions, channels)). A Conv also appends its
-    sliding-window generator."""
-    if node.op_type == "MatMul":
-        weights, w_scale, w_spec = weight_codes(model, node, out_axis=1)
-        if weights.shape[0] != model.get_tensor_shape(node.input[0])[1]:
-            raise UserError(f"node {node.name} (MatMul): weight rows {weights.shape[0]} do not match the input size")
-        perm = _flatten_permutation(model, node.input[0], hardware_tensors)
-        if perm is not None:
-            weights = weights[perm]
-        return weights, w_scale, w_spec, 1
-    group = int(_attr(node, "group", 1) or 1)
-    cin = model.get_tensor_shape(node.input[0])[1]
-    cout = model.get_tensor_shape(node.output[0])[1]
-    depthwise = group > 1 and group == cin == cout
-    if group != 1 and not depthwise:
-        raise UserError(f"node {node.name} (Conv): grouped convolution (group={group}, {cin} -> {cout} channels) "
-                        "is not supported; use group=1 or depthwise (group = in = out channels)")
-    window = _window(model, node, "convolution")
-    if any(window.pads) and (x_spec.bipolar or not x_spec.lo <= 0 <= x_spec.hi):
-        raise UserError(f"node {node.name} (Conv): zero padding needs inputs that can be 0, but they are "
-                        f"{'bipolar' if x_spec.bipolar else f'in [{x_spec.lo}, {x_spec.hi}]'}")
-    codes, w_scale, w_spec = weight_codes(model, node, out_axis=0)
-    cout, cin_g, kh, kw = codes.shape
-    layers.append(SlidingWindow(f"{lname}_window", x_spec, window, pad_code=0))
-    if depthwise:  # (C, 1, KH, KW) -> (window position, channel)
-        return codes.transpose(2, 3, 1, 0).reshape(kh * kw, cout), w_scale, w_spec, -window.pixels
-    return codes.transpose(2, 3, 1, 0).reshape(kh * kw * cin_g, cout), w_scale, w_spec, window.pixels
-
-
-def _integer_ops(model, nodes, spec: IntSpec, layers) -> None:
-    """Layers for the ops between a quantizer and the next layer: pooling, reshapes, scalings."""
-    for node in nodes:
-        op = node.op_type
-        if op in ("Reshape", "Flatten", "Identity"):
-            continue
-        if op == "Mul":
-            const = [np.asarray(_const(model, i)) for i in node.input if _const(model, i) is not None]
-            if const and const[0].size == 1 and float(const[0].ravel()[0]) > 0:
-                continue
-        if op == "MaxPool":
-            window = _window(model, node, "pooling")
-            lname = c_identifier(node.name)
-            pad = 0 if spec.bipolar else spec.lo  # the smallest code never wins a maximum
-            layers.append(SlidingWindow(f"{lname}_window", spec, window, pad_code=pad))
-            layers.append(MaxPool(lname, spec, window.channels, window.kernel[0] * window.kernel[1], window.pixels))
-            continue
-        raise UserError(f"node {node.name} ({op}): not supported between a quantizer and the next layer "
-                        "(supported: MaxPool, Reshape, Flatten, scaling by a positive constant)")

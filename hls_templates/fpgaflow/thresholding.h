@@ -22,13 +22,15 @@ inline typename CFG::out_t threshold_code(ACC acc, const T (&thresholds)[CFG::nu
     return typename CFG::out_t(CFG::out_lo + CFG::out_step * (int)count);
 }
 
-// Standalone thresholding: PE accumulators per token in, PE activation codes per token out.
+// Standalone thresholding: PE accumulators per token in, PE activation codes per token out, for
+// each of the frame's pixels (1 for a vector).
 template <class CFG>
 void thresholding(stream<vec<typename CFG::in_t, CFG::pe> >& in, stream<vec<typename CFG::out_t, CFG::pe> >& out,
                   const typename CFG::thresholds_t thresholds[CFG::pe][CFG::nf][CFG::num_thresholds]) {
 #pragma HLS ARRAY_PARTITION variable = thresholds complete dim = 1
-    for (unsigned nf = 0; nf < CFG::nf; nf++) {
+    for (unsigned i = 0; i < CFG::pixels * CFG::nf; i++) {
 #pragma HLS PIPELINE II = 1
+        const unsigned nf = i % CFG::nf;
         vec<typename CFG::in_t, CFG::pe> x = in.read();
         vec<typename CFG::out_t, CFG::pe> y;
         for (unsigned pe = 0; pe < CFG::pe; pe++) {

@@ -1,0 +1,73 @@
+"""Element-wise addition of two streams (a residual connection), with integer alignment.
+
+The two inputs carry codes of scales ``s_a`` and ``s_b`` whose ratio is a power of two; the kit
+shifts the coarser one left so both count units of the finer scale, and adds:
+``out = (a << shift_a) + (b << shift_b)``, scale ``min(s_a, s_b)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpgaflow.ir import IntSpec
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+
+
+@dataclass
+class AddStreams(LayerKit):
+    """``(a << shift_a) + (b << shift_b)`` over ``elems`` elements, ``pe`` per token."""
+
+    name: str
+    a_spec: IntSpec
+    b_spec: IntSpec
+    shift_a: int
+    shift_b: int
+    elems: int
+    pe: int = 1
+
+    kind = "add"
+
+    def __post_init__(self):
+        if self.a_spec.bipolar or self.b_spec.bipolar:
+            raise ValueError(f"{self.name}: adding bipolar streams is not supported")
+
+    @property
+    def in_spec(self) -> IntSpec:
+        return self.a_spec
+
+    def input_specs(self):
+        return [self.a_spec, self.b_spec]
+
+    @property
+    def out_spec(self) -> IntSpec:
+        return IntSpec((self.a_spec.lo << self.shift_a) + (self.b_spec.lo << self.shift_b),
+                       (self.a_spec.hi << self.shift_a) + (self.b_spec.hi << self.shift_b))
+
+    @property
+    def pe_simd(self):
+        return (self.pe, 1)
+
+    def stream_shape(self):
+        return StreamShape(self.pe, self.pe, self.elems, self.elems)
+
+    def reference(self, a, b):
+        return (np.asarray(a, dtype=np.int64) << self.shift_a) + (np.asarray(b, dtype=np.int64) << self.shift_b)
+
+    def binding(self):
+        return Binding(header="fpgaflow/add.h", function="fpgaflow::add_streams",
+                       constants={"pe": self.pe, "tokens": self.elems // self.pe, "shift_a": self.shift_a,
+                                  "shift_b": self.shift_b},
+                       types={"a_t": CType(self.a_spec.ctype()), "b_t": CType(self.b_spec.ctype()),
+                              "out_t": CType(self.out_spec.ctype())})
+
+    def cycles(self):
+        return self.elems // self.pe
+
+    def pipeline_depth(self):
+        return 2
+
+    def resources(self):
+        bits = self.out_spec.bits
+        return {"lut": self.pe * bits, "ff": self.pe * bits * 2, "dsp": 0, "bram18": 0}

@@ -1,0 +1,74 @@
+"""Channel concatenation of two streams of equal scale (NHWC: per pixel, A's channels then B's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpgaflow.ir import IntSpec
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+
+
+@dataclass
+class ConcatStreams(LayerKit):
+    """Per pixel, ``channels_a`` elements from input A then ``channels_b`` from B, ``pe`` per token."""
+
+    name: str
+    a_spec: IntSpec
+    b_spec: IntSpec
+    channels_a: int
+    channels_b: int
+    pixels: int
+    pe: int = 1
+
+    kind = "concat"
+
+    def __post_init__(self):
+        if self.a_spec.bipolar != self.b_spec.bipolar:
+            raise ValueError(f"{self.name}: cannot concatenate bipolar and integer streams")
+
+    @property
+    def in_spec(self) -> IntSpec:
+        return self.a_spec
+
+    def input_specs(self):
+        return [self.a_spec, self.b_spec]
+
+    def input_elems(self):
+        return [self.pixels * self.channels_a, self.pixels * self.channels_b]
+
+    @property
+    def out_spec(self) -> IntSpec:
+        return IntSpec(min(self.a_spec.lo, self.b_spec.lo), max(self.a_spec.hi, self.b_spec.hi), self.a_spec.bipolar)
+
+    @property
+    def pe_simd(self):
+        return (self.pe, 1)
+
+    def stream_shape(self):
+        elems = self.pixels * (self.channels_a + self.channels_b)
+        return StreamShape(self.pe, self.pe, elems, elems)
+
+    def reference(self, a, b):
+        n = len(a)
+        a = np.asarray(a, dtype=np.int64).reshape(n, self.pixels, self.channels_a)
+        b = np.asarray(b, dtype=np.int64).reshape(n, self.pixels, self.channels_b)
+        return np.concatenate([a, b], axis=2).reshape(n, -1)
+
+    def binding(self):
+        return Binding(header="fpgaflow/concat.h", function="fpgaflow::concat_streams",
+                       constants={"pe": self.pe, "pixels": self.pixels, "fold_a": self.channels_a // self.pe,
+                                  "fold_b": self.channels_b // self.pe},
+                       types={"a_t": CType(self.a_spec.ctype()), "b_t": CType(self.b_spec.ctype()),
+                              "out_t": CType(self.out_spec.ctype())})
+
+    def cycles(self):
+        return self.out_elems // self.pe
+
+    def pipeline_depth(self):
+        return 1
+
+    def resources(self):
+        bits = self.out_spec.bits * self.pe
+        return {"lut": bits, "ff": bits, "dsp": 0, "bram18": 0}

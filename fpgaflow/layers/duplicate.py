@@ -1,0 +1,42 @@
+"""Stream duplication: one stream in, two identical streams out (a tensor read by two branches)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpgaflow.ir import IntSpec
+from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
+
+
+@dataclass
+class Duplicate(SpecPreserving, LayerKit):
+    """Copies every token of a frame (``elems`` elements, ``width`` per token) to both outputs."""
+
+    name: str
+    spec: IntSpec
+    elems: int
+    width: int
+
+    kind = "duplicate"
+
+    def stream_shape(self):
+        return StreamShape(self.width, self.width, self.elems, self.elems)
+
+    def reference(self, x):
+        return np.asarray(x, dtype=np.int64)
+
+    def binding(self):
+        return Binding(header="fpgaflow/duplicate.h", function="fpgaflow::duplicate",
+                       constants={"width": self.width, "tokens": self.elems // self.width},
+                       types={"elem_t": CType(self.spec.ctype())})
+
+    def cycles(self):
+        return self.in_tokens
+
+    def pipeline_depth(self):
+        return 1
+
+    def resources(self):
+        return {"lut": 4, "ff": 2 * self.spec.bits * self.width, "dsp": 0, "bram18": 0}

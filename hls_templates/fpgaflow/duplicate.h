@@ -1,0 +1,23 @@
+// fpgaflow: stream duplication, one token in and the same token out on both outputs per cycle.
+#ifndef FPGAFLOW_DUPLICATE_H
+#define FPGAFLOW_DUPLICATE_H
+
+#include "fpgaflow/stream.h"
+#include "fpgaflow/types.h"
+
+namespace fpgaflow {
+
+template <class CFG>
+void duplicate(stream<vec<typename CFG::elem_t, CFG::width> >& in, stream<vec<typename CFG::elem_t, CFG::width> >& out0,
+               stream<vec<typename CFG::elem_t, CFG::width> >& out1) {
+    for (unsigned t = 0; t < CFG::tokens; t++) {
+#pragma HLS PIPELINE II = 1
+        vec<typename CFG::elem_t, CFG::width> x = in.read();
+        out0.write(x);
+        out1.write(x);
+    }
+}
+
+}  // namespace fpgaflow
+
+#endif
