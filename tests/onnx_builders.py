@@ -115,13 +115,13 @@ def pad_model(path):
                 [1, 2, 6, 6], [1, 3, 4, 4])
 
 
-def float_scale_add_model(path):
-    """x -> Quant(8b, scale 1) -> Conv 1x1 -> Quant(scale 0.3) -> Add(with the input codes) -> Quant ->
-    Conv 1x1 -> y: the Add's scales differ by a non-power-of-two ratio."""
+def scaled_add_model(path, branch_scale: float = 0.3):
+    """x -> Quant(8b, scale 1) -> Conv 1x1 -> Quant(branch_scale) -> Add(with the input codes) -> Quant ->
+    Conv 1x1 -> y: with the default scale the Add's inputs differ by a non-power-of-two ratio."""
     rng = np.random.default_rng(4)
     q_in, c_in = _quant("qin", "x", "xq", 8)
     n1, c1 = _conv("c1", "xq", "c1o", (2, 2, 1, 1), rng)
-    q_a, c_a = _act_quant("qa", "c1o", "a1", 0.3, 8, 1)
+    q_a, c_a = _act_quant("qa", "c1o", "a1", branch_scale, 8, 1)
     add = helper.make_node("Add", ["a1", "xq"], ["s"])
     q_s, c_s = _act_quant("qs", "s", "sq", 1.0, 8, 1)
     n2, c2 = _conv("c2", "sq", "y", (3, 2, 1, 1), rng)

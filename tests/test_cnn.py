@@ -67,3 +67,14 @@ def test_pad_nodes_merge_into_windows(tmp_path):
     assert result["bit_exact"], result
     windows = [l for l in report["layers"] if l["kind"] == "sliding_window"]
     assert len(windows) == 2  # the 1x1 conv reads the pooled map directly
+
+
+def test_residual_add_aligns_power_of_two_scales(tmp_path):
+    """Branch scales 1/4 and 1: the add shifts the coarser codes left by 2 before adding."""
+    import onnx_builders
+
+    model = onnx_builders.scaled_add_model(tmp_path / "add.onnx", branch_scale=0.25)
+    report = build_model(model, tmp_path / "build")
+    result = csim_vs_reference(model, tmp_path / "build", n=300)
+    assert result["bit_exact"], result
+    assert [l["kind"] for l in report["layers"]].count("add") == 1

@@ -30,7 +30,7 @@ def test_dilated_conv(tmp_path):
 
 
 def test_residual_add_with_float_scales(tmp_path):
-    model = onnx_builders.float_scale_add_model(tmp_path / "add.onnx")
+    model = onnx_builders.scaled_add_model(tmp_path / "add.onnx")
     rc, err = run_cli("build", model, "--out", tmp_path / "out", "--quiet")
     assert_user_error(rc, err, "Add_0", "(Add)", "power-of-two")
 
