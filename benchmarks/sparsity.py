@@ -55,7 +55,8 @@ def main() -> None:
     for s in mvaus:
         d = next(r for r in dense["layers"] if r["name"] == s["name"])
         cs, cd = counted["sparse"][s["name"]], counted["dense"][s["name"]]
-        count_s, count_d = max(cs["reads"], cs["steps"]), max(cd["reads"], cd["steps"])
+        # sparse: the input vector is read, then the compressed steps run; dense reads inside its first fold
+        count_s, count_d = cs["reads"] + cs["steps"], cd["steps"]
         totals += [s["cycles"], d["cycles"], count_s, count_d]
         print(f"{s['name']:<10}{s['zero_fraction']:>7.0%}{s['pe']:>4}{s['simd']:>5}  "
               f"{s['cycles']:>8} /{d['cycles']:>6} = {s['cycles'] / d['cycles']:.3f}  "
@@ -65,7 +66,9 @@ def main() -> None:
     ii_d = max(r["cycles"] for r in dense["layers"] if r["kind"] == "mvau")
     print(f"sum of layer cycles: estimate {totals[0]:.0f} / {totals[1]:.0f} = {totals[0] / totals[1]:.3f}, "
           f"csim count {totals[2]:.0f} / {totals[3]:.0f} = {totals[2] / totals[3]:.3f}")
-    print(f"pipeline II (slowest layer): {ii_s} / {ii_d} cycles = {ii_s / ii_d:.3f} (goal <= 0.2)")
+    print(f"pipeline II (slowest layer): {ii_s} / {ii_d} cycles = {ii_s / ii_d:.3f} (goal <= 0.2); "
+          f"simulated: {sparse['cycles']['ii']:.0f} / {dense['cycles']['ii']:.0f} = "
+          f"{sparse['cycles']['ii'] / dense['cycles']['ii']:.3f}")
     print(f"totals: LUT {sparse['totals']['lut']} / {dense['totals']['lut']}, "
           f"BRAM18 {sparse['totals']['bram18']} / {dense['totals']['bram18']}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,19 +15,23 @@ from fpgaflow.codegen.hls import write_hls
 from fpgaflow.codegen.host import write_host
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.load import load_model
+from fpgaflow.ir import DEFAULT_FIFO_DEPTH
 from fpgaflow.layers.mvau import ARITH_KINDS, DEFAULT_SPARSE_THRESHOLD, MatrixVectorUnit, arith_options
-from fpgaflow.passes.folding import apply_folding, balance_sparse_channels
+from fpgaflow.passes.folding import balance_sparse_channels, fold_to_fit
 from fpgaflow.passes.prune import remove_dead_neurons
 from fpgaflow.passes.streamline import streamline
 from fpgaflow.report import make_report, write_report
+from fpgaflow.sim.pipeline import simulate, size_fifos, write_pipeline
 from fpgaflow.verify import verify_build
 
 log = logging.getLogger(__name__)
 
 #: Without --target-fps, fold every layer to reach this many frames per second.
 DEFAULT_TARGET_FPS = 100_000
+#: Frames the build's cycle simulation pushes through the pipeline.
+SIM_FRAMES = 8
 
-_OUR_MARKERS = ("report.json", "host", "hls")
+_OUR_MARKERS = ("report.json", "host", "hls", "sim")
 
 
 @dataclass
@@ -89,21 +94,28 @@ def build(model_path: str | Path, options: BuildOptions,
         balance_sparse_channels(hg.layers)
     target_cycles = max(1, int(clock * 1e6 // target_fps))
     with step(f"Folding for {target_fps:,.0f} frames/s ({target_cycles} cycles per frame)"):
-        hg.layers = apply_folding(hg.layers, target_cycles, options.folding)
+        hg.layers, fold_note = fold_to_fit(hg.layers, target_cycles, options.folding, options.board)
+        if fold_note:
+            notes.append(fold_note)
     out_dir.mkdir(parents=True, exist_ok=True)
     with step("Generating HLS C++ and host edges"):
-        hls_dir = write_hls(hg, options.board, clock, out_dir)
+        depths = size_fifos(hg, out_dir)
+        hls_dir = write_hls(hg, options.board, clock, out_dir, depths)
         write_host(hg, out_dir)
+        write_pipeline(hg, out_dir, depths, DEFAULT_FIFO_DEPTH)
     with step("Compiling the C simulation"):
         compile_csim(hls_dir)
     csim = None
     if options.csim:
         with step(f"C simulation vs execute_onnx on {options.csim_samples} random inputs"):
             csim = verify_build(out_dir, model_path, options.csim_samples, options.seed)
-    report = make_report(hg.name, options.board, clock, hg.layers, csim)
+    report = make_report(hg.name, options.board, clock, hg.layers, csim, depths, DEFAULT_FIFO_DEPTH)
     report["target_fps"] = target_fps
     report["notes"] = notes
     write_report(report, out_dir)
+    with step("Cycle simulation"):
+        simulate(out_dir, frames=SIM_FRAMES)
+    report.update(json.loads((out_dir / "report.json").read_text()))
     return report
 
 

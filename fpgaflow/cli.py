@@ -137,12 +137,23 @@ def csim(ctx, build_dir, input_path, output_path):
 
 @main.command()
 @click.argument("build_dir", type=click.Path(path_type=Path))
-@click.option("--frames", type=click.IntRange(1), default=100, show_default=True)
-def sim(build_dir, frames):
-    """Cycle-accurate simulation of BUILD_DIR (not available yet)."""
-    err.print("[red]error:[/red] 'fpgaflow sim' (the cycle-accurate simulator) is not available yet; "
-              "report.json holds the analytical cycle estimate meanwhile")
-    sys.exit(2)
+@click.option("--frames", type=click.IntRange(1), default=100, show_default=True,
+              help="Frames pushed through the pipeline back to back.")
+@click.pass_context
+def sim(ctx, build_dir, frames):
+    """Cycle-accurate simulation of BUILD_DIR: latency, II, FPS, stalls, FIFO use (writes sim.json)."""
+    from fpgaflow.sim.pipeline import simulate
+
+    with _errors(ctx):
+        result = simulate(build_dir, frames)
+        if result["deadlock"]:
+            blocked = ", ".join(f"{b['layer']} waits for {b['waiting_for']} on {b['waiting_on']}"
+                                for b in result["blocked"])
+            raise UserError(f"{build_dir}: the pipeline deadlocks after {result['total_cycles']} cycles ({blocked}); "
+                            "deepen the FIFOs named")
+        err.print(f"{frames} frames: latency {result['latency']:,} cycles, II {result['ii']:,.1f} cycles, "
+                  f"{result['fps']:,.0f} frames/s at {result['clock_mhz']:g} MHz; bottleneck {result['bottleneck']}; "
+                  f"wrote {Path(build_dir) / 'sim.json'}")
 
 
 @main.command()

@@ -115,6 +115,8 @@ class HostOutput:
 
 #: Stream names of the accelerator's own input and output.
 IN_STREAM, OUT_STREAM = "in", "out"
+#: FIFO depth of a stream before the cycle simulation sizes it.
+DEFAULT_FIFO_DEPTH = 2
 
 
 def wire_chain(layers: list) -> list:

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from fpgaflow.boards import Board
-
-UTILISATION_LIMIT = 0.8
+from fpgaflow.estimate.resources import UTILISATION_LIMIT, budget, design_totals, over_budget, stream_rows
 
 
 def layer_rows(layers) -> list[dict]:
@@ -33,18 +32,21 @@ def critical_path(layers) -> int:
     return max(finish.values(), default=0)
 
 
-def make_report(model: str, board: Board, clock_mhz: float, layers, csim: dict | None) -> dict:
-    """The report dictionary (analytical cycles: II = slowest layer, latency = longest path of stages)."""
+def make_report(model: str, board: Board, clock_mhz: float, layers, csim: dict | None,
+                depths: dict[str, int] | None = None, default_depth: int = 2) -> dict:
+    """The report dictionary (analytical cycles: II = slowest layer, latency = longest path of stages;
+    the cycle simulation replaces them). Totals include the stream FIFOs and glue."""
     rows = layer_rows(layers)
-    totals = {k: sum(r[k] for r in rows) for k in ("lut", "ff", "dsp", "bram18")}
-    fits = all(totals[k] <= UTILISATION_LIMIT * board.resources[k] for k in totals)
+    depths = depths or {}
+    totals = design_totals(layers, depths, default_depth)
+    fits = not over_budget(totals, board)
     ii = max(r["cycles"] for r in rows)
     latency = critical_path(layers)
     bottleneck = max(rows, key=lambda r: r["cycles"])["name"]
     return {
         "model": model, "board": board.name, "part": board.part, "clock_mhz": clock_mhz,
-        "layers": rows, "totals": totals,
-        "budget": {k: int(UTILISATION_LIMIT * board.resources[k]) for k in totals},
+        "layers": rows, "totals": totals, "streams": stream_rows(layers, depths, default_depth),
+        "budget": budget(board), "utilisation_limit": UTILISATION_LIMIT,
         "fits": fits, "cycles": {"latency": latency, "ii": ii, "source": "estimate"},
         "bottleneck": bottleneck, "fps": clock_mhz * 1e6 / ii, "csim": csim,
     }
@@ -68,7 +70,7 @@ def format_report(report: dict) -> str:
                      f"{r['lut']:>8}{r['ff']:>8}{r['dsp']:>6}{r['bram18']:>8}")
     t, b = report["totals"], report["budget"]
     lines.append("-" * len(head))
-    lines.append(f"{'total':<62}{t['lut']:>8}{t['ff']:>8}{t['dsp']:>6}{t['bram18']:>8}")
+    lines.append(f"{'total (with stream FIFOs and glue)':<62}{t['lut']:>8}{t['ff']:>8}{t['dsp']:>6}{t['bram18']:>8}")
     lines.append(f"{'budget (80% of the board)':<62}{b['lut']:>8}{b['ff']:>8}{b['dsp']:>6}{b['bram18']:>8}")
     lines += ["", f"fits: {'yes' if report['fits'] else 'NO'}",
               f"II: {report['cycles']['ii']} cycles (bottleneck {report['bottleneck']}), latency "

@@ -21,9 +21,9 @@ def models_dir() -> Path:
     return MODELS
 
 
-def build_model(model_path: Path, out_dir: Path, **kwargs) -> dict:
+def build_model(model_path: Path, out_dir: Path, board: str | Path = "pynq-z2", **kwargs) -> dict:
     """Build without the built-in check (the tests compare against the reference themselves)."""
-    options = BuildOptions(board=load_board("pynq-z2"), out_dir=out_dir, csim=False, **kwargs)
+    options = BuildOptions(board=load_board(str(board)), out_dir=out_dir, csim=False, **kwargs)
     return build(model_path, options)
 
 

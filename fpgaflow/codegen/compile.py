@@ -45,6 +45,33 @@ def ap_types_dir() -> Path:
     return path
 
 
+def compile_cached(sources: list[Path], exe: Path, flags: list[str], include_dirs: list[Path]) -> Path:
+    """Compile ``sources`` into ``exe`` with g++, unless a build of the same inputs is there."""
+    compiler = shutil.which("g++")
+    if compiler is None:
+        raise UserError("g++ not found on PATH; install it (e.g. apt-get install g++) to run the simulations")
+    digest = hashlib.sha256(" ".join(flags).encode())
+    for folder in include_dirs[:1]:  # our headers; the ap_types headers are versioned with hls4ml
+        for path in sorted(Path(folder).glob("*.h")) + sorted((Path(folder) / "fpgaflow").glob("*.h")):
+            digest.update(path.name.encode() + path.read_bytes())
+    for path in sources:
+        digest.update(path.name.encode() + path.read_bytes())
+    digest = digest.hexdigest()
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    stamp = exe.with_suffix(".sha256")
+    if exe.exists() and stamp.exists() and stamp.read_text() == digest:
+        log.info("reusing %s", exe)
+        return exe
+    includes = [arg for folder in include_dirs for arg in ("-I", str(folder))]
+    cmd = [compiler, *flags, *includes, *map(str, sources), "-o", str(exe)]
+    log.info("compiling: %s", " ".join(cmd))
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"g++ failed (exit {proc.returncode}) building {exe}:\n{proc.stderr[-4000:]}")
+    stamp.write_text(digest)
+    return exe
+
+
 def compile_csim(hls_dir: Path, hw_types: bool = False) -> Path:
     """Build (or reuse) the C simulation executable of ``hls_dir``.
 
@@ -52,26 +79,6 @@ def compile_csim(hls_dir: Path, hw_types: bool = False) -> Path:
     slower to build and run, and used to check that the fast build is equivalent.
     """
     hls_dir = Path(hls_dir)
-    compiler = shutil.which("g++")
-    if compiler is None:
-        raise UserError("g++ not found on PATH; install it (e.g. apt-get install g++) to run the C simulation")
-    sources = [hls_dir / "top.cpp", hls_dir / "testbench.cpp"]
     flags = CXXFLAGS + cpu_flags() + (["-DFPGAFLOW_HW_TYPES"] if hw_types else [])
-    digest = hashlib.sha256(" ".join(flags).encode())
-    for path in sorted(hls_dir.glob("*.h")) + sorted((hls_dir / "fpgaflow").glob("*.h")) + sources:
-        digest.update(path.name.encode() + path.read_bytes())
-    digest = digest.hexdigest()
-    out_dir = hls_dir / "csim_build"
-    out_dir.mkdir(exist_ok=True)
-    exe = out_dir / ("csim_hw_types" if hw_types else "csim")
-    stamp = exe.with_suffix(".sha256")
-    if exe.exists() and stamp.exists() and stamp.read_text() == digest:
-        log.info("reusing %s", exe)
-        return exe
-    cmd = [compiler, *flags, "-I", str(hls_dir), "-I", str(ap_types_dir()), *map(str, sources), "-o", str(exe)]
-    log.info("compiling C simulation: %s", " ".join(cmd))
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"g++ failed (exit {proc.returncode}) building {exe}:\n{proc.stderr[-4000:]}")
-    stamp.write_text(digest)
-    return exe
+    exe = hls_dir / "csim_build" / ("csim_hw_types" if hw_types else "csim")
+    return compile_cached([hls_dir / "top.cpp", hls_dir / "testbench.cpp"], exe, flags, [hls_dir, ap_types_dir()])

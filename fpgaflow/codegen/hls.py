@@ -13,12 +13,11 @@ import numpy as np
 
 from fpgaflow import __version__
 from fpgaflow.boards import Board
-from fpgaflow.ir import IN_STREAM, OUT_STREAM, HardwareGraph, IntSpec
+from fpgaflow.ir import DEFAULT_FIFO_DEPTH, IN_STREAM, OUT_STREAM, HardwareGraph, IntSpec
 
 log = logging.getLogger(__name__)
 
 TOP = "fpgaflow_top"
-DEFAULT_FIFO_DEPTH = 2
 
 
 def templates_dir() -> Path:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape, stream_schedule
 
 
 @dataclass
@@ -64,6 +64,9 @@ class AddStreams(LayerKit):
 
     def cycles(self):
         return self.elems // self.pe
+
+    def schedule(self):
+        return stream_schedule(self.elems // self.pe, (1, 1), (1,))
 
     def pipeline_depth(self):
         return 2

@@ -64,6 +64,38 @@ def acc_ctype(bits: int) -> CType:
     return CType(f"ap_int<{bits}>", "int32_t" if bits <= 32 else "int64_t")
 
 
+class Phase(NamedTuple):
+    """``count`` consecutive loop iterations (one per cycle) that each read ``reads[i]`` tokens from
+    input port i and write ``writes[j]`` tokens to output port j."""
+
+    count: int
+    reads: tuple[int, ...]
+    writes: tuple[int, ...]
+
+
+def phases(*items: tuple) -> list[Phase]:
+    """A loop schedule from (count, reads, writes) items: empty phases dropped, equal neighbours merged."""
+    out: list[Phase] = []
+    for count, reads, writes in items:
+        if count <= 0:
+            continue
+        if out and out[-1].reads == tuple(reads) and out[-1].writes == tuple(writes):
+            out[-1] = out[-1]._replace(count=out[-1].count + count)
+        else:
+            out.append(Phase(int(count), tuple(reads), tuple(writes)))
+    return out
+
+
+def repeat(schedule: list[Phase], times: int) -> list[Phase]:
+    """``schedule`` run ``times`` times in a row."""
+    return phases(*(schedule * times)) if times > 0 else []
+
+
+def stream_schedule(tokens: int, reads: tuple[int, ...], writes: tuple[int, ...]) -> list[Phase]:
+    """One iteration per token: the schedule of kits that move a token per cycle on every port."""
+    return phases((tokens, reads, writes))
+
+
 class StreamShape(NamedTuple):
     """Elements per token (width) and per frame (elems) of a layer's input and output."""
 
@@ -143,8 +175,13 @@ class LayerKit(ABC):
         """Initiation interval per frame in clock cycles (steady state)."""
 
     def pipeline_depth(self) -> int:
-        """Cycles from the first input to the first output beyond the II (latency overhead)."""
+        """Cycles from a loop iteration's start to its written token being readable downstream."""
         return 4
+
+    @abstractmethod
+    def schedule(self) -> list[Phase]:
+        """The loop iterations of one frame, in order, with the tokens each reads and writes (as the
+        C++ header runs them, one iteration per cycle). The cycle simulator executes this."""
 
     @abstractmethod
     def resources(self) -> dict[str, int]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape, phases, repeat
 
 
 @dataclass
@@ -65,6 +65,10 @@ class ConcatStreams(LayerKit):
 
     def cycles(self):
         return self.out_elems // self.pe
+
+    def schedule(self):
+        pixel = phases((self.channels_a // self.pe, (1, 0), (1,)), (self.channels_b // self.pe, (0, 1), (1,)))
+        return repeat(pixel, self.pixels)
 
     def pipeline_depth(self):
         return 1

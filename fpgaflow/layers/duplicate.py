@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape, stream_schedule
 
 
 @dataclass
@@ -34,6 +34,9 @@ class Duplicate(SpecPreserving, LayerKit):
 
     def cycles(self):
         return self.in_tokens
+
+    def schedule(self):
+        return stream_schedule(self.in_tokens, (1,), (1, 1))
 
     def pipeline_depth(self):
         return 1

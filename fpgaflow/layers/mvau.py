@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type
+from fpgaflow.layers.base import (Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type, phases,
+                                  repeat)
 from fpgaflow.layers.thresholding import ThresholdTable
 
 #: XNOR words are packed into at most 64 bits per (PE, tile).
@@ -84,7 +85,7 @@ class SparseSchedule:
 def sparse_steps(nnz: np.ndarray, pe: int, simd: int) -> int:
     """Total compute steps of a sparse layer: per neuron fold, the busiest PE's ceil(nnz/SIMD)."""
     per_channel = -(-nnz // simd)
-    return int(per_channel.reshape(-1, pe).max(axis=1).sum())
+    return int(np.maximum(per_channel.reshape(-1, pe).max(axis=1), 1).sum())
 
 
 @dataclass
@@ -285,11 +286,24 @@ class MatrixVectorUnit(LayerKit):
         """Cycles per frame at folding (pe, simd)."""
         if self.is_sparse:
             nnz = (self.weights != 0).sum(axis=0)
-            return self.vectors * max(self.mw // simd, sparse_steps(nnz, pe, simd))
+            return self.vectors * (self.mw // simd + sparse_steps(nnz, pe, simd))
         return self.vectors * (self.mh // pe) * (self.mw // simd)
 
     def cycles(self):
         return self.cycles_for(self.pe, self.simd)
+
+    def schedule(self):
+        sf, nf = self.mw // self.simd, self.mh // self.pe
+        if self.is_sparse:  # read the vector, then each fold's steps (an empty fold still writes once)
+            ends = self.sparse_schedule().nf_end
+            steps = np.diff(np.concatenate([[0], ends]))
+            folds = [((s - 1, (0,), (0,)), (1, (0,), (1,))) if s else ((1, (0,), (1,)),) for s in steps]
+            one = phases((sf, (1,), (0,)), *(p for fold in folds for p in fold))
+        else:  # the first fold reads the input into the buffer, the others reuse it
+            first = [(sf - 1, (1,), (0,)), (1, (1,), (1,))]
+            rest = [(sf - 1, (0,), (0,)), (1, (0,), (1,))] * (nf - 1)
+            one = phases(*first, *rest)
+        return repeat(one, self.vectors)
 
     def pipeline_depth(self):
         return 4 + (int(np.ceil(np.log2(self.table.count + 1))) if self.table is not None else 0)
@@ -318,7 +332,7 @@ class MatrixVectorUnit(LayerKit):
         else:
             lut = lanes * wbits * xbits + self.pe * acc_bits * 2
         if self.is_sparse:
-            depth = self.cycles() // self.vectors
+            depth = self.cycles() // self.vectors - self.mw // self.simd  # compute steps
             wbits += max(1, (self.mw - 1).bit_length())  # the input index
             lut += lanes * xbits * max(1, self.mw // 3)  # any-input multiplexers
         else:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape, phases, repeat
 
 MODES = ("max", "sum")
 
@@ -68,7 +68,11 @@ class Pool(LayerKit):
                        types={"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype())})
 
     def cycles(self):
-        return self.in_elems // self.pe
+        return (self.in_elems + self.out_elems) // self.pe  # window reads, then the results
+
+    def schedule(self):
+        cf = self.channels // self.pe
+        return repeat(phases((self.window_size * cf, (1,), (0,)), (cf, (0,), (1,))), self.pixels)
 
     def pipeline_depth(self):
         return 2

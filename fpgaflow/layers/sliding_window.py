@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape, phases
 
 
 @dataclass
@@ -94,9 +94,22 @@ class SlidingWindow(SpecPreserving, LayerKit):
         # reads and writes are sequential in this generator
         return self.in_elems // self.simd + self.out_elems // self.simd
 
-    def pipeline_depth(self):
+    def schedule(self):
         w = self.window
-        return (w.kernel[0] - 1) * w.width * (w.channels // self.simd) + 2  # the rows buffered before output
+        (kh, kw), (sh, _), (pt, _, _, _) = w.kernel, w.stride, w.pads
+        oh, ow = w.out_hw
+        cf = w.channels // self.simd
+        items, next_row = [], 0
+        for oy in range(oh):  # read the rows this output row needs, then write its windows
+            need = min(oy * sh - pt + kh, w.height)
+            items.append(((need - next_row) * w.width * cf, (1,), (0,)))
+            next_row = max(next_row, need)
+            items.append((ow * kh * kw * cf, (0,), (1,)))
+        items.append(((w.height - next_row) * w.width * cf, (1,), (0,)))
+        return phases(*items)
+
+    def pipeline_depth(self):
+        return 2
 
     def resources(self):
         w = self.window

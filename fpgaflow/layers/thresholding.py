@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, native_int_type
+from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, native_int_type, stream_schedule
 
 
 @dataclass
@@ -99,6 +99,9 @@ class Thresholding(LayerKit):
 
     def cycles(self):
         return self.in_elems // self.pe
+
+    def schedule(self):
+        return stream_schedule(self.in_elems // self.pe, (1,), (1,))
 
     def resources(self):
         bits = self.table.dtype().bitwidth()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type
+from fpgaflow.layers.base import (Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type, phases,
+                                  repeat)
 from fpgaflow.layers.mvau import accumulator_bounds, choose_arith
 from fpgaflow.layers.thresholding import ThresholdTable
 
@@ -75,10 +76,14 @@ class VectorUnit(LayerKit):
         return out.reshape(n, -1)
 
     def cycles_for(self, pe: int, simd: int = 1) -> int:
-        return self.pixels * self.window_size * (self.channels // pe)
+        return self.pixels * (self.window_size + 1) * (self.channels // pe)  # window reads, then results
 
     def cycles(self):
         return self.cycles_for(self.pe)
+
+    def schedule(self):
+        cf = self.channels // self.pe
+        return repeat(phases((self.window_size * cf, (1,), (0,)), (cf, (0,), (1,))), self.pixels)
 
     def pipeline_depth(self):
         return 4

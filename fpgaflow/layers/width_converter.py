@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape
+from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape, phases, repeat
 
 
 @dataclass
@@ -47,6 +47,16 @@ class StreamWidthConverter(SpecPreserving, LayerKit):
         if self.in_w % self.out_w == 0:
             return self.elems // self.out_w
         return self.elems
+
+    def schedule(self):
+        if self.out_w % self.in_w == 0:  # combine: one input token per cycle, a write every parts-th
+            parts = self.out_w // self.in_w
+            return repeat(phases((parts - 1, (1,), (0,)), (1, (1,), (1,))), self.elems // self.out_w)
+        if self.in_w % self.out_w == 0:  # split: one output token per cycle, a read every parts-th
+            parts = self.in_w // self.out_w
+            return repeat(phases((1, (1,), (1,)), (parts - 1, (0,), (1,))), self.elems // self.in_w)
+        items = [(1, (int(i % self.in_w == 0),), (int(i % self.out_w == self.out_w - 1),)) for i in range(self.elems)]
+        return phases(*items)
 
     def pipeline_depth(self):
         return 2

@@ -15,8 +15,10 @@ import math
 
 import numpy as np
 
+from fpgaflow.boards import Board
 from fpgaflow.errors import UserError
-from fpgaflow.ir import wire_chain
+from fpgaflow.estimate.resources import design_totals, over_budget
+from fpgaflow.ir import DEFAULT_FIFO_DEPTH, wire_chain
 from fpgaflow.layers.add import AddStreams
 from fpgaflow.layers.concat import ConcatStreams
 from fpgaflow.layers.duplicate import Duplicate
@@ -59,7 +61,7 @@ def apply_folding(layers: list, target_cycles: int, fixed: dict[str, tuple[int, 
     The kits without arithmetic then take the widest token their neighbours allow.
     """
     fixed = dict(fixed or {})
-    layers = [l for l in layers if not isinstance(l, StreamWidthConverter)]
+    layers = remove_width_converters(layers)
     foldable = {l.name: l for l in layers if isinstance(l, (MatrixVectorUnit, VectorUnit))}
     for name, (pe, simd) in fixed.items():
         if name not in foldable:
@@ -99,6 +101,62 @@ def apply_folding(layers: list, target_cycles: int, fixed: dict[str, tuple[int, 
         elif isinstance(layer, ConcatStreams):
             layer.pe = math.gcd(layer.channels_a, layer.channels_b, in_width(layer, 0) or 1, in_width(layer, 1) or 1)
     return insert_width_converters(layers)
+
+
+def remove_width_converters(layers: list) -> list:
+    """The layers without their width converters, each reader wired back to the producer."""
+    for conv in [l for l in layers if isinstance(l, StreamWidthConverter)]:
+        for layer in layers:
+            layer.inputs = tuple(conv.inputs[0] if s == conv.outputs[0] else s for s in layer.inputs)
+    return [l for l in layers if not isinstance(l, StreamWidthConverter)]
+
+
+def fold_to_fit(layers: list, target_cycles: int, fixed: dict | None, board: Board) -> tuple[list, str | None]:
+    """Fold for ``target_cycles``; if that does not fit ``board``, the fastest folding that does.
+
+    Returns the layers and a note when the target had to be relaxed. A model that does not fit
+    even with every layer fully folded (PE = SIMD = 1) is a user error naming its largest layers.
+    """
+    current = layers
+
+    def fitting(cycles):  # refolds the latest layer list (its converters are rewired, not stacked)
+        nonlocal current
+        current = apply_folding(current, cycles, fixed)
+        return current, not over_budget(design_totals(current, {}, DEFAULT_FIFO_DEPTH), board)
+
+    folded, fits = fitting(target_cycles)
+    if fits:
+        return folded, None
+    slowest = max(layer_cycles_at_minimum(l) for l in layers)
+    folded, fits = fitting(slowest)
+    if not fits:
+        totals = design_totals(folded, {}, DEFAULT_FIFO_DEPTH)
+        big = sorted(folded, key=lambda l: -l.resources()["lut"] - 200 * l.resources()["bram18"])[:3]
+        names = ", ".join(f"{l.name} (LUT {l.resources()['lut']:,}, BRAM18 {l.resources()['bram18']})" for l in big)
+        raise UserError(f"the model does not fit {board.name} even fully folded ({'; '.join(over_budget(totals, board))}); "
+                        f"largest layers: {names}; use a larger board (fpgaflow boards), fewer or narrower "
+                        "layers, or more pruning")
+    lo, hi = target_cycles, slowest  # fits at hi, not at lo
+    while hi - lo > max(1, lo // 50):  # 2% resolution
+        mid = (lo + hi) // 2
+        if fitting(mid)[1]:
+            hi = mid
+        else:
+            lo = mid
+    folded, _ = fitting(hi)
+    note = (f"folding for {target_cycles} cycles per frame does not fit {board.name}; folded for {hi} cycles per "
+            "frame instead (the fastest that fits)")
+    log.warning(note)
+    return folded, note
+
+
+def layer_cycles_at_minimum(layer) -> int:
+    """A layer's cycles per frame at its cheapest folding (PE = SIMD = 1 for compute layers)."""
+    if isinstance(layer, MatrixVectorUnit):
+        return layer.cycles_for(1, 1)
+    if isinstance(layer, VectorUnit):
+        return layer.cycles_for(1)
+    return 1
 
 
 def insert_width_converters(layers: list) -> list:

@@ -1,0 +1,142 @@
+"""Cycle-accurate simulation of a build: layer-kit loop schedules as processes, streams as FIFOs.
+
+The build writes ``DIR/sim/pipeline.txt``: every layer kit's per-frame loop schedule (from
+``LayerKit.schedule()``), its pipeline depth, and the FIFOs between the kits with their depths;
+a source feeds the accelerator input one token per cycle and a sink drains the output one token
+per cycle. ``simulate`` runs the C++ engine (``engine.cpp``, compiled once with g++) on it and
+summarises per-layer busy/stall cycles, first-frame latency, steady-state II, frames per second at
+the board clock and FIFO high-water marks into ``DIR/sim.json``; it also fills ``cycles`` and
+``fps`` in ``DIR/report.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+from pathlib import Path
+
+from fpgaflow.codegen.compile import compile_cached
+from fpgaflow.errors import UserError
+from fpgaflow.ir import IN_STREAM, OUT_STREAM, HardwareGraph
+from fpgaflow.layers.base import Phase
+from fpgaflow.report import write_report
+
+log = logging.getLogger(__name__)
+
+PIPELINE_FILE = "pipeline.txt"
+SOURCE, SINK = "input_source", "output_sink"
+
+
+def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int], default_depth: int) -> Path:
+    """Write ``out_dir/sim/pipeline.txt`` for the engine."""
+    layers = hg.layers
+    streams = [IN_STREAM] + [s for layer in layers for s in layer.outputs if s != OUT_STREAM] + [OUT_STREAM]
+    ids = {s: i for i, s in enumerate(streams)}
+    first, last = hg.first, hg.last
+    in_tokens = first.input_elems()[list(first.inputs).index(IN_STREAM)] // \
+        first.input_widths()[list(first.inputs).index(IN_STREAM)]
+    lines = [f"fifos {len(streams)}"]
+    lines += [f"{s} {depths.get(s, default_depth)}" for s in streams]
+    lines.append(f"processes {len(layers) + 2}")
+
+    def process(name, latency, inputs, outputs, schedule):
+        head = [name, str(latency), str(len(inputs)), *(str(ids[s]) for s in inputs),
+                str(len(outputs)), *(str(ids[s]) for s in outputs), str(len(schedule))]
+        rows = [" ".join(map(str, (p.count, *p.reads, *p.writes))) for p in schedule]
+        return [" ".join(head)] + rows
+
+    lines += process(SOURCE, 0, [], [IN_STREAM], [Phase(in_tokens, (), (1,))])
+    for layer in layers:
+        lines += process(layer.name, layer.pipeline_depth(), layer.inputs, layer.outputs, layer.schedule())
+    lines += process(SINK, 0, [OUT_STREAM], [], [Phase(last.out_tokens, (1,), ())])
+    path = Path(out_dir) / "sim" / PIPELINE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def engine(work_dir: Path) -> Path:
+    """The compiled simulator engine (built once per build directory, cached)."""
+    source = Path(__file__).with_name("engine.cpp")
+    return compile_cached([source], Path(work_dir) / "engine", ["-O2", "-std=c++14"], [])
+
+
+def run_engine(pipeline: Path, frames: int) -> dict:
+    """Run the engine on ``pipeline`` for ``frames`` frames; returns its raw result."""
+    exe = engine(pipeline.parent)
+    result = pipeline.parent / "engine_result.json"
+    proc = subprocess.run([str(exe), str(pipeline), str(int(frames)), str(result)], capture_output=True, text=True)
+    if proc.returncode not in (0, 3):  # 3: deadlock, reported in the result
+        raise RuntimeError(f"simulator engine failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return json.loads(result.read_text())
+
+
+def summarise(raw: dict, frames: int, clock_mhz: float) -> dict:
+    """Latency, II, FPS, per-layer busy/stall cycles and FIFO high-water marks from an engine result."""
+    layers = [p for p in raw["processes"] if p["name"] not in (SOURCE, SINK)]
+    out = {"frames": frames, "clock_mhz": clock_mhz, "total_cycles": raw["cycles"], "deadlock": raw["deadlock"]}
+    if raw["deadlock"]:
+        stuck = [p for p in layers if p["frames"] < frames]
+        out["blocked"] = [{"layer": p["name"], "frames_done": p["frames"], "waiting_on": p["waiting_on"],
+                           "waiting_for": p["waiting_for"]} for p in stuck]
+    writer = _output_writer(raw)
+    if writer is not None and len(writer["frame_done"]) == frames and not raw["deadlock"]:
+        first_fire = min(p["first_fire"] for p in layers if p["first_fire"] >= 0)
+        done = writer["frame_done"]
+        out["latency"] = done[0] - first_fire + 1
+        out["ii"] = (done[-1] - done[0]) / (frames - 1) if frames > 1 else out["latency"]
+        out["fps"] = clock_mhz * 1e6 / out["ii"]
+    out["layers"] = [{"name": p["name"], "busy_per_frame": p["busy"] / max(1, frames), "busy": p["busy"],
+                      "stall_in": p["stall_in"], "stall_out": p["stall_out"]} for p in layers]
+    if layers:
+        out["bottleneck"] = max(layers, key=lambda p: p["busy"])["name"]
+    out["fifos"] = raw["fifos"]
+    if "ii" in out and float(out["ii"]).is_integer():
+        out["ii"] = int(out["ii"])
+    return out
+
+
+def _output_writer(raw: dict):
+    """The process writing the accelerator output (the one just before the sink)."""
+    names = [p["name"] for p in raw["processes"]]
+    return raw["processes"][names.index(SINK) - 1] if SINK in names and names.index(SINK) > 0 else None
+
+
+UNBOUNDED = 1 << 30
+SIZING_FRAMES = 4
+
+
+def size_fifos(hg: HardwareGraph, out_dir: Path, frames: int = SIZING_FRAMES) -> dict[str, int]:
+    """The smallest FIFO depths that lose no throughput: simulate with unbounded FIFOs and give
+    each stream the most tokens it ever held (less those still inside its producer's pipeline).
+
+    With these depths no write ever waits for room, so the schedule, latency and II are those of
+    the unbounded run.
+    """
+    pipeline = write_pipeline(hg, out_dir, {}, UNBOUNDED)
+    raw = run_engine(pipeline, frames)
+    latency = {s: layer.pipeline_depth() for layer in hg.layers for s in layer.outputs}
+    return {q["name"]: max(1, q["high_water"] - latency.get(q["name"], 0)) for q in raw["fifos"]
+            if q["name"] not in (IN_STREAM, OUT_STREAM)}  # the top-level ports are the DMA's streams
+
+
+def simulate(build_dir: str | Path, frames: int = 10) -> dict:
+    """Simulate ``frames`` frames of the build in ``build_dir``; writes sim.json, updates report.json."""
+    build_dir = Path(build_dir)
+    pipeline = build_dir / "sim" / PIPELINE_FILE
+    report_path = build_dir / "report.json"
+    if not pipeline.is_file() or not report_path.is_file():
+        raise UserError(f"{build_dir}: not an fpgaflow build directory with a pipeline (run 'fpgaflow build')")
+    if frames < 1:
+        raise UserError(f"--frames {frames}: must be at least 1")
+    report = json.loads(report_path.read_text())
+    result = summarise(run_engine(pipeline, frames), frames, float(report["clock_mhz"]))
+    (build_dir / "sim.json").write_text(json.dumps(result, indent=2))
+    if not result["deadlock"]:
+        report["cycles"] = {"latency": result["latency"], "ii": result["ii"], "source": "simulation",
+                            "estimate_ii": report["cycles"].get("estimate_ii", report["cycles"]["ii"])}
+        report["fps"] = result["fps"]
+        report["bottleneck"] = result["bottleneck"]
+        write_report(report, build_dir)
+    return result
