@@ -15,7 +15,7 @@ from fpgaflow.codegen.hls import write_hls
 from fpgaflow.codegen.host import write_host
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.load import load_model
-from fpgaflow.ir import DEFAULT_FIFO_DEPTH
+from fpgaflow.ir import DEFAULT_FIFO_DEPTH, HardwareGraph
 from fpgaflow.layers.mvau import ARITH_KINDS, DEFAULT_SPARSE_THRESHOLD, MatrixVectorUnit, arith_options
 from fpgaflow.passes.folding import balance_sparse_channels, fold_to_fit
 from fpgaflow.passes.prune import remove_dead_neurons
@@ -72,9 +72,9 @@ def _no_progress(_title: str) -> ContextManager:
     return contextlib.nullcontext()
 
 
-def build(model_path: str | Path, options: BuildOptions,
-          step: Callable[[str], ContextManager] = _no_progress) -> dict:
-    """Build ``model_path`` into ``options.out_dir`` and return the report dictionary."""
+def hardware_graph(model_path: str | Path, options: BuildOptions,
+                   step: Callable[[str], ContextManager] = _no_progress) -> tuple[HardwareGraph, list[str]]:
+    """The folded hardware graph ``build`` generates code for, and the notes for its report."""
     model_path = Path(model_path)
     clock = options.clock
     if clock <= 0:
@@ -82,8 +82,6 @@ def build(model_path: str | Path, options: BuildOptions,
     target_fps = options.target_fps if options.target_fps is not None else DEFAULT_TARGET_FPS
     if target_fps <= 0:
         raise UserError(f"--target-fps {target_fps}: must be positive")
-    out_dir = Path(options.out_dir)
-    check_out_dir(out_dir)
     with step("Loading and checking the model"):
         model = load_model(model_path)
     with step("Streamlining to integer layers"):
@@ -97,6 +95,18 @@ def build(model_path: str | Path, options: BuildOptions,
         hg.layers, fold_note = fold_to_fit(hg.layers, target_cycles, options.folding, options.board)
         if fold_note:
             notes.append(fold_note)
+    return hg, notes
+
+
+def build(model_path: str | Path, options: BuildOptions,
+          step: Callable[[str], ContextManager] = _no_progress) -> dict:
+    """Build ``model_path`` into ``options.out_dir`` and return the report dictionary."""
+    model_path = Path(model_path)
+    out_dir = Path(options.out_dir)
+    check_out_dir(out_dir)
+    hg, notes = hardware_graph(model_path, options, step)
+    clock = options.clock
+    target_fps = options.target_fps if options.target_fps is not None else DEFAULT_TARGET_FPS
     out_dir.mkdir(parents=True, exist_ok=True)
     with step("Generating HLS C++ and host edges"):
         depths = size_fifos(hg, out_dir)

@@ -121,6 +121,33 @@ def run_csim(build_dir: str | Path, x: np.ndarray, hw_types: bool = False, jobs:
     return CsimResult(ints, outputs, compile_s=t1 - t0, run_s=t3 - t1, host_s=t3 - t2)
 
 
+def stream_log(build_dir: str | Path, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Every stream's tokens over the frames of ``x``, in write order, from the C simulation
+    (built with its stream log): stream name -> (tokens, width) int64 array."""
+    design = Design(build_dir)
+    exe = compile_csim(design.dir / "hls", stream_log=True)
+    workdir = design.dir / "hls" / "csim_build"
+    log_path = workdir / "streams.log"
+    fd, in_path = tempfile.mkstemp(suffix=".bin", dir=workdir)
+    os.close(fd)
+    try:
+        design.host_in(design.check_input(x)).astype(np.int32).tofile(in_path)
+        out_path = in_path.replace(".bin", "_out.bin")
+        proc = subprocess.run([str(exe), in_path, out_path, "-", str(log_path)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"C simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    finally:
+        for p in (in_path, in_path.replace(".bin", "_out.bin")):
+            if os.path.exists(p):
+                os.unlink(p)
+    rows: dict[str, list[list[int]]] = {}
+    with open(log_path) as f:
+        for line in f:
+            name, *values = line.split()
+            rows.setdefault(name, []).append([int(v) for v in values])
+    return {name: np.asarray(v, dtype=np.int64) for name, v in rows.items()}
+
+
 def loop_counts(build_dir: str | Path, x: np.ndarray) -> dict[str, dict[str, float]]:
     """Per layer, the C simulation's input-token reads and compute-loop steps per frame."""
     design = Design(build_dir)

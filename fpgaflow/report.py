@@ -52,11 +52,53 @@ def make_report(model: str, board: Board, clock_mhz: float, layers, csim: dict |
     }
 
 
-def write_report(report: dict, out_dir: Path) -> None:
-    """Write report.json and report.txt into ``out_dir``."""
+def write_report(report: dict, out_dir: Path, sim: dict | None = None) -> None:
+    """Write report.json, report.txt and report.html (charts of cycles, stalls, resources) into ``out_dir``."""
     out_dir = Path(out_dir)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2))
     (out_dir / "report.txt").write_text(format_report(report))
+    (out_dir / "report.html").write_text(format_html(report, sim))
+
+
+_BAR_X, _BAR_W = 260, 520  # label column and bar length of the HTML charts, in pixels
+
+
+def _chart(title: str, rows: list[tuple[str, list[tuple[str, float, str]]]], unit: str) -> dict:
+    """A horizontal stacked bar chart: rows of (label, [(segment name, value, colour)])."""
+    top = max((sum(v for _, v, _ in segs) for _, segs in rows), default=0) or 1
+    bars = []
+    for i, (label, segs) in enumerate(rows):
+        x, parts = _BAR_X, []
+        for name, value, color in segs:
+            w = _BAR_W * value / top
+            parts.append({"name": name, "value": f"{value:,.0f}", "x": round(x, 1), "w": round(w, 1), "color": color})
+            x += w
+        bars.append({"label": label[:40], "y": 18 * i, "segments": parts, "end": round(x, 1),
+                     "text": f"{sum(v for _, v, _ in segs):,.0f} {unit}"})
+    legend = list(dict.fromkeys((name, color) for _, segs in rows for name, _, color in segs))
+    return {"title": title, "bars": bars, "legend": legend, "width": _BAR_X + _BAR_W + 140,
+            "height": 18 * len(rows) + 4}
+
+
+def format_html(report: dict, sim: dict | None = None) -> str:
+    """A standalone HTML page: per-layer cycles (busy and stalls, when simulated) and resources."""
+    import jinja2
+
+    layers = report["layers"]
+    if sim and "layers" in sim:
+        frames = max(1, sim["frames"])
+        rows = [(l["name"], [("busy", l["busy"] / frames, "#2a7"), ("waiting for input", l["stall_in"] / frames, "#ccc"),
+                             ("waiting for room", l["stall_out"] / frames, "#e94")]) for l in sim["layers"]]
+        cycles = _chart(f"Cycles per frame (simulated, {sim['frames']} frames)", rows, "cycles")
+    else:
+        cycles = _chart("Cycles per frame (estimate)", [(l["name"], [("cycles", l["cycles"], "#2a7")]) for l in layers],
+                        "cycles")
+    luts = _chart("LUT per layer", [(l["name"], [("LUT", l["lut"], "#47c")]) for l in layers], "LUT")
+    mems = _chart("BRAM18 and DSP per layer", [(l["name"], [("BRAM18", l["bram18"], "#a5c"), ("DSP", l["dsp"], "#c74")])
+                                              for l in layers], "")
+    env = jinja2.Environment(loader=jinja2.PackageLoader("fpgaflow", "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("report.html.j2").render(r=report, charts=[cycles, luts, mems])
 
 
 def format_report(report: dict) -> str:

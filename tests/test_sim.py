@@ -64,6 +64,8 @@ def test_tfc_sim_meets_target_and_reports(models_dir, tmp_path, fps):
     busy = {l["name"]: l["busy_per_frame"] for l in sim["layers"]}
     assert all(busy[l["name"]] == l["cycles"] for l in report["layers"])
     assert sim["bottleneck"] in busy
+    html = (out / "report.html").read_text()
+    assert "(simulated, 100 frames)" in html and all(l["name"] in html for l in report["layers"])
 
 
 def test_residual_deadlock_is_reported_not_hung(tmp_path):

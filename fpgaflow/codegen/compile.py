@@ -72,13 +72,16 @@ def compile_cached(sources: list[Path], exe: Path, flags: list[str], include_dir
     return exe
 
 
-def compile_csim(hls_dir: Path, hw_types: bool = False) -> Path:
+def compile_csim(hls_dir: Path, hw_types: bool = False, stream_log: bool = False) -> Path:
     """Build (or reuse) the C simulation executable of ``hls_dir``.
 
     ``hw_types`` compiles with exact-width ap types everywhere (as synthesis sees them);
     slower to build and run, and used to check that the fast build is equivalent.
+    ``stream_log`` builds a variant that can log every stream write (see stream.h).
     """
     hls_dir = Path(hls_dir)
-    flags = CXXFLAGS + cpu_flags() + (["-DFPGAFLOW_HW_TYPES"] if hw_types else [])
-    exe = hls_dir / "csim_build" / ("csim_hw_types" if hw_types else "csim")
+    flags = CXXFLAGS + cpu_flags() + (["-DFPGAFLOW_HW_TYPES"] if hw_types else []) + \
+        (["-DFPGAFLOW_STREAM_LOG"] if stream_log else [])
+    name = "csim" + ("_hw_types" if hw_types else "") + ("_stream_log" if stream_log else "")
+    exe = hls_dir / "csim_build" / name
     return compile_cached([hls_dir / "top.cpp", hls_dir / "testbench.cpp"], exe, flags, [hls_dir, ap_types_dir()])

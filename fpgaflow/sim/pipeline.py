@@ -138,5 +138,5 @@ def simulate(build_dir: str | Path, frames: int = 10) -> dict:
                             "estimate_ii": report["cycles"].get("estimate_ii", report["cycles"]["ii"])}
         report["fps"] = result["fps"]
         report["bottleneck"] = result["bottleneck"]
-        write_report(report, build_dir)
+        write_report(report, build_dir, result)
     return result

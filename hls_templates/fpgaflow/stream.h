@@ -17,8 +17,27 @@ using stream = hls::stream<T>;
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#ifdef FPGAFLOW_STREAM_LOG
+#include "fpgaflow/types.h"
+#endif
 
 namespace fpgaflow {
+
+#ifdef FPGAFLOW_STREAM_LOG
+// Stream event log: every write of every stream, in program order, one line per token
+// ("stream v0 v1 ..."), to check the cycle simulator's token sequences against the C++.
+inline FILE*& stream_log() {
+    static FILE* file = nullptr;
+    return file;
+}
+template <class E, unsigned N>
+inline void log_token(const char* stream, const vec<E, N>& token) {
+    if (!stream_log()) return;
+    std::fprintf(stream_log(), "%s", stream);
+    for (unsigned i = 0; i < N; i++) std::fprintf(stream_log(), " %lld", (long long)num(token[i]));
+    std::fputc('\n', stream_log());
+}
+#endif
 
 template <class T>
 class stream {
@@ -26,6 +45,9 @@ class stream {
     explicit stream(const char* name = "stream", unsigned depth = 2) : name_(name), depth_(depth) {}
 
     void write(const T& value) {
+#ifdef FPGAFLOW_STREAM_LOG
+        log_token(name_, value);
+#endif
         fifo_.push_back(value);
         ++writes_;
         if (fifo_.size() > high_water_) high_water_ = fifo_.size();
