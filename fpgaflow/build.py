@@ -42,6 +42,7 @@ class BuildOptions:
     out_dir: Path
     clock_mhz: float | None = None
     target_fps: float | None = None
+    target_cycles: int | None = None  # instead of target_fps
     csim: bool = True
     csim_samples: int = 300
     seed: int = 0
@@ -72,6 +73,18 @@ def _no_progress(_title: str) -> ContextManager:
     return contextlib.nullcontext()
 
 
+def folding_target(options: BuildOptions) -> tuple[float, int]:
+    """(frames per second, cycles per frame) the layers are folded for."""
+    if options.target_cycles is not None:
+        if options.target_cycles < 1:
+            raise UserError(f"--target-cycles {options.target_cycles}: must be at least 1")
+        return options.clock * 1e6 / options.target_cycles, options.target_cycles
+    target_fps = options.target_fps if options.target_fps is not None else DEFAULT_TARGET_FPS
+    if target_fps <= 0:
+        raise UserError(f"--target-fps {target_fps}: must be positive")
+    return target_fps, max(1, int(options.clock * 1e6 // target_fps))
+
+
 def hardware_graph(model_path: str | Path, options: BuildOptions,
                    step: Callable[[str], ContextManager] = _no_progress) -> tuple[HardwareGraph, list[str]]:
     """The folded hardware graph ``build`` generates code for, and the notes for its report."""
@@ -79,9 +92,7 @@ def hardware_graph(model_path: str | Path, options: BuildOptions,
     clock = options.clock
     if clock <= 0:
         raise UserError(f"--clock-mhz {clock}: must be positive")
-    target_fps = options.target_fps if options.target_fps is not None else DEFAULT_TARGET_FPS
-    if target_fps <= 0:
-        raise UserError(f"--target-fps {target_fps}: must be positive")
+    target_fps, target_cycles = folding_target(options)
     with step("Loading and checking the model"):
         model = load_model(model_path)
     with step("Streamlining to integer layers"):
@@ -90,7 +101,6 @@ def hardware_graph(model_path: str | Path, options: BuildOptions,
         notes = remove_dead_neurons(hg)
         apply_arith(hg.layers, options.arith, options.sparse_threshold)
         balance_sparse_channels(hg.layers)
-    target_cycles = max(1, int(clock * 1e6 // target_fps))
     with step(f"Folding for {target_fps:,.0f} frames/s ({target_cycles} cycles per frame)"):
         hg.layers, fold_note = fold_to_fit(hg.layers, target_cycles, options.folding, options.board)
         if fold_note:
@@ -106,7 +116,7 @@ def build(model_path: str | Path, options: BuildOptions,
     check_out_dir(out_dir)
     hg, notes = hardware_graph(model_path, options, step)
     clock = options.clock
-    target_fps = options.target_fps if options.target_fps is not None else DEFAULT_TARGET_FPS
+    target_fps, target_cycles = folding_target(options)
     out_dir.mkdir(parents=True, exist_ok=True)
     with step("Generating HLS C++ and host edges"):
         depths = size_fifos(hg, out_dir)
@@ -121,6 +131,7 @@ def build(model_path: str | Path, options: BuildOptions,
             csim = verify_build(out_dir, model_path, options.csim_samples, options.seed)
     report = make_report(hg.name, options.board, clock, hg.layers, csim, depths, DEFAULT_FIFO_DEPTH)
     report["target_fps"] = target_fps
+    report["target_cycles"] = target_cycles
     report["notes"] = notes
     write_report(report, out_dir)
     with step("Cycle simulation"):

@@ -71,6 +71,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>].")
 @click.option("--clock-mhz", type=float, help="Target clock [default: the board's].")
 @click.option("--target-fps", type=float, help="Frames per second to fold for [default: 100000].")
+@click.option("--target-cycles", type=int, help="Cycles per frame to fold for (instead of --target-fps).")
 @click.option("--no-csim", is_flag=True, help="Skip the C simulation check against execute_onnx (the simulator is still compiled).")
 @click.option("--csim-samples", type=click.IntRange(1), default=300, show_default=True,
               help="Random inputs for the C simulation check.")
@@ -82,7 +83,7 @@ def main(ctx: click.Context, debug: bool) -> None:
               help='JSON {"LAYER": {"pe": P, "simd": S}} fixing layers\' folding.')
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
-def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_samples, arith, sparse_threshold,
+def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_csim, csim_samples, arith, sparse_threshold,
           folding_file, quiet):
     """Build MODEL.onnx into HLS C++, check it by C simulation, and report."""
     from fpgaflow.boards import load_board
@@ -96,14 +97,19 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, no_csim, csim_sampl
             if not sep or not name or not kind:
                 raise UserError(f"--arith {item}: expected LAYER=KIND, e.g. --arith MatMul_0=shift")
             overrides[name] = kind
+        if target_cycles is not None and target_fps is not None:
+            raise UserError("--target-cycles and --target-fps: give one of them")
+        if target_cycles is not None and target_cycles < 1:
+            raise UserError(f"--target-cycles {target_cycles}: must be at least 1")
         options = BuildOptions(board=load_board(board), out_dir=out_dir or default_out_dir(model),
-                               clock_mhz=clock_mhz, target_fps=target_fps, csim=not no_csim,
+                               clock_mhz=clock_mhz, target_fps=target_fps, target_cycles=target_cycles,
+                               csim=not no_csim,
                                csim_samples=csim_samples, arith=overrides, sparse_threshold=sparse_threshold,
                                folding=read_folding(folding_file) if folding_file else {})
         report = run_build(model, options, _progress(quiet))
         if not quiet:
             click.echo(format_report(report), nl=False)
-            click.echo(f"wrote {options.out_dir}/ (hls/, host/, report.json, report.txt)")
+            click.echo(f"wrote {options.out_dir}/ (hls/, host/, sim/, report.json, report.txt, report.html)")
         if report["csim"] is not None and not report["csim"]["bit_exact"]:
             err.print("[red]error:[/red] the C simulation does not match execute_onnx (see report.json 'csim')")
             sys.exit(1)

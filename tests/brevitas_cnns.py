@@ -480,7 +480,7 @@ class QuantCifarCNV(nn.Module):
 
     def __init__(self, po2_scales: bool = True, bits: int = 2) -> None:
         super().__init__()
-        quants = _cnn_quantizers(False, po2_scales)
+        quants = _cnn_quantizers(bits == 1, po2_scales)  # bits=1: bipolar weights and activations (CNV-W1A1)
         wq = _weight_kwargs(quants["weight"], bits)
         layers: list[nn.Module] = [
             QuantIdentity(act_quant=quants["input"], bit_width=INPUT_BIT_WIDTH)
@@ -490,7 +490,7 @@ class QuantCifarCNV(nn.Module):
             layers += [
                 QuantConv2d(in_ch, out_ch, 3, bias=False, **wq),
                 nn.BatchNorm2d(out_ch),
-                _act(quants, bits),
+                _act(quants, None if bits == 1 else bits),
             ]
             if i in (1, 3):
                 layers.append(nn.MaxPool2d(2))
@@ -500,7 +500,7 @@ class QuantCifarCNV(nn.Module):
             layers += [
                 QuantLinear(in_ch, out_f, bias=False, **wq),
                 nn.BatchNorm1d(out_f),
-                _act(quants, bits),
+                _act(quants, None if bits == 1 else bits),
             ]
             in_ch = out_f
         layers.append(QuantLinear(in_ch, NUM_CLASSES, bias=True, **wq))
@@ -517,7 +517,7 @@ CIFAR_CALIBRATION_BATCH_SIZE = 32
 """Random images per calibration pass."""
 
 
-def _random_cifar_cnv(seed: int, po2_scales: bool) -> QuantCifarCNV:
+def _random_cifar_cnv(seed: int, po2_scales: bool, bits: int = 2) -> QuantCifarCNV:
     """Build a :class:`QuantCifarCNV` with random weights and non-trivial BatchNorm state.
 
     Weights keep brevitas' (seeded) default initialisation. The BatchNorm
@@ -531,7 +531,7 @@ def _random_cifar_cnv(seed: int, po2_scales: bool) -> QuantCifarCNV:
     with torch.random.fork_rng(devices=[]), _single_thread(), torch.no_grad():
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        model = QuantCifarCNV(po2_scales)
+        model = QuantCifarCNV(po2_scales, bits)
         bns = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
         for bn in bns:
             bn.weight.copy_(torch.rand(bn.num_features, generator=gen) + 0.5)
@@ -549,7 +549,7 @@ def _random_cifar_cnv(seed: int, po2_scales: bool) -> QuantCifarCNV:
 
 
 def cnv_cifar_random_with_model(
-    out_dir: pathlib.Path, seed: int = 0, po2_scales: bool = True, dynamo: bool | None = None
+    out_dir: pathlib.Path, seed: int = 0, po2_scales: bool = True, dynamo: bool | None = None, bits: int = 2
 ) -> tuple[pathlib.Path, QuantCifarCNV]:
     """Export an untrained CIFAR-10-scale FINN CNV (:class:`QuantCifarCNV`); return path and model.
 
@@ -562,13 +562,14 @@ def cnv_cifar_random_with_model(
         seed: seed for the weights, the BatchNorm state and the calibration images.
         po2_scales: power-of-two scales if True, float scales otherwise.
         dynamo: exporter choice, see :func:`export_cnn`.
+        bits: weight and activation bit width; 1 gives FINN's CNV-W1A1 (bipolar, as BNN-PYNQ's cnv-pynq).
 
     Returns:
         ``(onnx_path, model)``, the model in ``eval()`` mode.
     """
-    path = pathlib.Path(out_dir) / f"cnv_cifar_random_w2a2_{file_suffix(po2_scales, dynamo, seed)}.onnx"
-    return cached_model_file(("cifar_cnv", seed, po2_scales), lambda: _random_cifar_cnv(seed, po2_scales), path,
-                             dynamo, CIFAR_INPUT_SHAPE)
+    path = pathlib.Path(out_dir) / f"cnv_cifar_random_w{bits}a{bits}_{file_suffix(po2_scales, dynamo, seed)}.onnx"
+    return cached_model_file(("cifar_cnv", seed, po2_scales, bits), lambda: _random_cifar_cnv(seed, po2_scales, bits),
+                             path, dynamo, CIFAR_INPUT_SHAPE)
 
 
 def cnv_cifar_random(out_dir: pathlib.Path, **kwargs) -> pathlib.Path:

@@ -82,6 +82,19 @@ class SparseSchedule:
         return int(self.nf_end[-1]) if len(self.nf_end) else 0
 
 
+def weight_memory(depth: int, word_bits: int, pe: int) -> tuple[str, int, int]:
+    """Where a PE's weight words live, and its LUT and BRAM18 cost over ``pe`` PEs.
+
+    A handful of words is logic (constants folded into the datapath); shallow or small
+    memories are LUTRAM (64 bits per LUT); the rest BRAM18 (512 x 36 bits each).
+    """
+    if depth <= 4:
+        return "logic", pe * word_bits * depth // 4, 0
+    if depth < 128 or depth * word_bits * pe <= 8192:
+        return "lutram", pe * word_bits * max(1, depth // 64), 0
+    return "bram", 0, pe * int(np.ceil(word_bits / 36)) * int(np.ceil(depth / 512))
+
+
 def sparse_steps(nnz: np.ndarray, pe: int, simd: int) -> int:
     """Total compute steps of a sparse layer: per neuron fold, the busiest PE's ceil(nnz/SIMD)."""
     per_channel = -(-nnz // simd)
@@ -308,15 +321,27 @@ class MatrixVectorUnit(LayerKit):
     def pipeline_depth(self):
         return 4 + (int(np.ceil(np.log2(self.table.count + 1))) if self.table is not None else 0)
 
+    def _weight_bits(self) -> int:
+        """Bits of one stored weight (its code, or its shift encoding)."""
+        if self.arith == "xnor":
+            return 1
+        if self.arith == "shift":
+            return self._shift_bits() + 2
+        return int(self._weight_ctype().hw.split("<")[1].rstrip(">"))
+
+    def weight_memory(self) -> tuple[str, int, int]:
+        """(kind, LUT, BRAM18) of the weight memories: see :func:`weight_memory`."""
+        wbits = self._weight_bits()
+        if self.is_sparse:
+            depth = self.cycles() // self.vectors - self.mw // self.simd  # compute steps
+            wbits += max(1, (self.mw - 1).bit_length())  # the input index
+        else:
+            depth = (self.mh // self.pe) * (self.mw // self.simd)
+        return weight_memory(depth, self.simd * wbits, self.pe)
+
     def resources(self):
         """First-order estimate after FINN's MVAU cost model, per arithmetic variant."""
-        if self.arith == "xnor":
-            wbits = 1
-        elif self.arith == "shift":
-            wbits = self._shift_bits() + 2
-        else:
-            wbits = self._weight_ctype().hw.split("<")[1].rstrip(">")
-            wbits = int(wbits)
+        wbits = self._weight_bits()
         xbits = self.in_spec.bits
         lanes = self.pe * self.simd
         acc_bits = self.acc_spec.dtype.bitwidth()
@@ -332,17 +357,9 @@ class MatrixVectorUnit(LayerKit):
         else:
             lut = lanes * wbits * xbits + self.pe * acc_bits * 2
         if self.is_sparse:
-            depth = self.cycles() // self.vectors - self.mw // self.simd  # compute steps
-            wbits += max(1, (self.mw - 1).bit_length())  # the input index
             lut += lanes * xbits * max(1, self.mw // 3)  # any-input multiplexers
-        else:
-            depth = (self.mh // self.pe) * (self.mw // self.simd)
-        word_bits = self.simd * wbits
-        if depth < 128 or depth * word_bits * self.pe <= 8192:  # small memories go to LUTRAM
-            lut += self.pe * word_bits * max(1, depth // 64)
-            bram = 0
-        else:
-            bram = self.pe * int(np.ceil(word_bits / 36)) * int(np.ceil(depth / 512))
+        _, mem_lut, bram = self.weight_memory()
+        lut += mem_lut
         if self.table is not None:
             tbits = self.table.dtype().bitwidth()
             lut += self.pe * tbits * int(np.ceil(np.log2(self.table.count + 1)))
@@ -352,4 +369,5 @@ class MatrixVectorUnit(LayerKit):
     def describe(self):
         return {**super().describe(), "mw": self.mw, "mh": self.mh, "vectors": self.vectors, "sparse": self.is_sparse,
                 "zero_fraction": round(self.zero_fraction, 4), "arith_reason": self.arith_reason,
-                "thresholds": self.table.count if self.table is not None else 0}
+                "thresholds": self.table.count if self.table is not None else 0,
+                "weight_memory": self.weight_memory()[0]}
