@@ -86,13 +86,18 @@ def weight_memory(depth: int, word_bits: int, pe: int) -> tuple[str, int, int]:
     """Where a PE's weight words live, and its LUT and BRAM18 cost over ``pe`` PEs.
 
     A handful of words is logic (constants folded into the datapath); shallow or small
-    memories are LUTRAM (64 bits per LUT); the rest BRAM18 (512 x 36 bits each).
+    memories are LUTRAM (64 bits per LUT); the rest BRAM18, in the aspect ratio that fits the word
+    (16K x 1, 8K x 2, 4K x 4, 2K x 9, 1K x 18 or 512 x 36), as FINN's estimate does.
     """
     if depth <= 4:
         return "logic", pe * word_bits * depth // 4, 0
     if depth < 128 or depth * word_bits * pe <= 8192:
         return "lutram", pe * word_bits * max(1, depth // 64), 0
-    return "bram", 0, pe * int(np.ceil(word_bits / 36)) * int(np.ceil(depth / 512))
+    for width, words in ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512)):
+        if word_bits <= width or width == 36:
+            per_pe = int(np.ceil(word_bits / width)) * int(np.ceil(depth / words))
+            return "bram", 0, pe * per_pe
+    raise AssertionError("unreachable")
 
 
 def sparse_steps(nnz: np.ndarray, pe: int, simd: int) -> int:
@@ -347,7 +352,7 @@ class MatrixVectorUnit(LayerKit):
         acc_bits = self.acc_spec.dtype.bitwidth()
         dsp = 0
         if self.arith == "xnor":
-            lut = lanes * 2 + self.pe * acc_bits * 2
+            lut = lanes * 4 + self.pe * acc_bits * 2  # XNOR + popcount tree, calibrated on BNN-PYNQ LFC (docs/resources.md)
         elif self.arith == "ternary":
             lut = lanes * (xbits + 2) + self.pe * acc_bits * 2
         elif self.arith == "shift":
