@@ -148,11 +148,25 @@ class MatrixVectorUnit(LayerKit):
     # ---- arithmetic ----
     @property
     def arith(self) -> str:
-        return self.arith_kind or choose_arith(self.weights, self.in_spec, self.weight_spec)[0]
+        return self.arith_kind or self._choice()[0]
+
+    def __setattr__(self, name, value):
+        if name == "weights":  # the cached facts about the weights are stale
+            self.__dict__.pop("_facts", None)
+        super().__setattr__(name, value)
+
+    def _choice(self) -> tuple[str, str]:
+        facts = self.__dict__.setdefault("_facts", {})
+        if "choice" not in facts:
+            facts["choice"] = choose_arith(self.weights, self.in_spec, self.weight_spec)
+        return facts["choice"]
 
     @property
     def zero_fraction(self) -> float:
-        return float(np.mean(self.weights == 0))
+        facts = self.__dict__.setdefault("_facts", {})
+        if "zeros" not in facts:
+            facts["zeros"] = float(np.mean(self.weights == 0))
+        return facts["zeros"]
 
     @property
     def is_sparse(self) -> bool:
@@ -162,7 +176,7 @@ class MatrixVectorUnit(LayerKit):
 
     @property
     def arith_reason(self) -> str:
-        kind, reason = choose_arith(self.weights, self.in_spec, self.weight_spec)
+        kind, reason = self._choice()
         if self.arith_kind and self.arith_kind != kind:
             reason = f"set by --arith (would choose {kind})"
         if self.is_sparse:
@@ -303,7 +317,10 @@ class MatrixVectorUnit(LayerKit):
     def cycles_for(self, pe: int, simd: int) -> int:
         """Cycles per frame at folding (pe, simd)."""
         if self.is_sparse:
-            nnz = (self.weights != 0).sum(axis=0)
+            facts = self.__dict__.setdefault("_facts", {})
+            if "nnz" not in facts:
+                facts["nnz"] = (self.weights != 0).sum(axis=0)
+            nnz = facts["nnz"]
             return self.vectors * (self.mw // simd + sparse_steps(nnz, pe, simd))
         return self.vectors * (self.mh // pe) * (self.mw // simd)
 
