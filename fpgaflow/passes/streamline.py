@@ -222,7 +222,7 @@ class _Builder:
         value_scale = x_scale * w_scale
         ew = self.ew_chain(node.output[0])
         qpos = [i for i, n in enumerate(ew) if n.op_type in QUANTIZERS]
-        table, out = None, None
+        table = None
         if qpos:
             acc_lo, acc_hi = accumulator_bounds(weights, t.spec)
             table, negate, quant_out, out_scale = self.thresholds(ew[:qpos[-1] + 1], node.output[0], value_scale,
@@ -235,9 +235,7 @@ class _Builder:
             layer = MatrixVectorUnit(lname, weights, t.spec, w_spec, table, vectors=vectors)
         stream = self.add(layer, [stream])
         if qpos:
-            out_spec = layer.out_spec
-            out = QTensor(stream, out_scale, out_spec, self.model.get_tensor_shape(quant_out))
-            self.tensors[quant_out] = out
+            self.tensors[quant_out] = QTensor(stream, out_scale, layer.out_spec, self.model.get_tensor_shape(quant_out))
         elif node.name != self.last_compute:
             raise UserError(f"node {node.name} ({node.op_type}): its output is not quantized before the next layer; "
                             "put an activation quantizer (e.g. Brevitas QuantReLU or QuantIdentity) after it")
