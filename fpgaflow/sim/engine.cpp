@@ -1,6 +1,7 @@
 // fpgaflow cycle simulator: a dataflow pipeline of loop schedules connected by bounded FIFOs.
 //
-// usage: engine PIPELINE.txt FRAMES OUT.json
+// usage: engine PIPELINE.txt FRAMES OUT.json [DEPTHS.txt]
+//   DEPTHS.txt: optional "fifo depth" lines overriding the pipeline's FIFO depths
 //
 // PIPELINE.txt (whitespace separated, written by fpgaflow/sim/pipeline.py):
 //   fifos F            then F lines: name depth
@@ -54,7 +55,7 @@ static void fail(const char* what) {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 4) fail("usage: engine PIPELINE.txt FRAMES OUT.json");
+    if (argc != 4 && argc != 5) fail("usage: engine PIPELINE.txt FRAMES OUT.json [DEPTHS.txt]");
     FILE* f = std::fopen(argv[1], "r");
     if (!f) fail("cannot open the pipeline file");
     const long long frames = std::atoll(argv[2]);
@@ -87,9 +88,19 @@ int main(int argc, char** argv) {
             for (auto& w : ph.writes) std::fscanf(f, "%d", &w);
         }
         p.left = p.phases.empty() ? 0 : p.phases[0].count;
-        for (int o : p.out) fifos[o].capacity = fifos[o].depth + p.latency;
     }
     std::fclose(f);
+    if (argc == 5) {  // depth overrides, applied before the capacities are derived below
+        FILE* d = std::fopen(argv[4], "r");
+        if (!d) fail("cannot open the depths file");
+        long long depth;
+        while (std::fscanf(d, "%511s %lld", word, &depth) == 2)
+            for (auto& q : fifos)
+                if (q.name == word) q.depth = depth;
+        std::fclose(d);
+    }
+    for (auto& p : procs)
+        for (int o : p.out) fifos[o].capacity = fifos[o].depth + p.latency;
 
     long long t = 0;
     const long long limit = 4000000000LL;

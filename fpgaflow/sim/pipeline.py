@@ -62,11 +62,17 @@ def engine(work_dir: Path) -> Path:
     return compile_cached([source], Path(work_dir) / "engine", ["-O2", "-std=c++14"], [])
 
 
-def run_engine(pipeline: Path, frames: int) -> dict:
-    """Run the engine on ``pipeline`` for ``frames`` frames; returns its raw result."""
+def run_engine(pipeline: Path, frames: int, depths: dict[str, int] | None = None) -> dict:
+    """Run the engine on ``pipeline`` for ``frames`` frames (``depths`` overriding FIFO depths);
+    returns its raw result."""
     exe = engine(pipeline.parent)
     result = pipeline.parent / "engine_result.json"
-    proc = subprocess.run([str(exe), str(pipeline), str(int(frames)), str(result)], capture_output=True, text=True)
+    args = [str(exe), str(pipeline), str(int(frames)), str(result)]
+    if depths:
+        override = pipeline.parent / "depths.txt"
+        override.write_text("".join(f"{k} {v}\n" for k, v in depths.items()))
+        args.append(str(override))
+    proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode not in (0, 3):  # 3: deadlock, reported in the result
         raise RuntimeError(f"simulator engine failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
     return json.loads(result.read_text())
@@ -107,18 +113,47 @@ UNBOUNDED = 1 << 30
 SIZING_FRAMES = 4
 
 
-def size_fifos(hg: HardwareGraph, out_dir: Path, frames: int = SIZING_FRAMES) -> dict[str, int]:
-    """The smallest FIFO depths that lose no throughput: simulate with unbounded FIFOs and give
-    each stream the most tokens it ever held (less those still inside its producer's pipeline).
+SHRINK_ABOVE = 32  # FIFOs up to this depth are shift registers: not worth more simulations
 
-    With these depths no write ever waits for room, so the schedule, latency and II are those of
-    the unbounded run.
+
+def size_fifos(hg: HardwareGraph, out_dir: Path, frames: int = SIZING_FRAMES) -> dict[str, int]:
+    """The smallest FIFO depths that lose no throughput.
+
+    First every stream gets the most tokens it held in a simulation with unbounded FIFOs (less
+    those still inside its producer's pipeline): then no write ever waits for room. A fast
+    producer ahead of the bottleneck fills its FIFO with nearly a frame, though, so each FIFO
+    deeper than ``SHRINK_ABOVE`` is then cut by binary search to the smallest depth that keeps
+    the II (and does not deadlock).
     """
     pipeline = write_pipeline(hg, out_dir, {}, UNBOUNDED)
     raw = run_engine(pipeline, frames)
     latency = {s: layer.pipeline_depth() for layer in hg.layers for s in layer.outputs}
-    return {q["name"]: max(1, q["high_water"] - latency.get(q["name"], 0)) for q in raw["fifos"]
-            if q["name"] not in (IN_STREAM, OUT_STREAM)}  # the top-level ports are the DMA's streams
+    depths = {q["name"]: max(1, q["high_water"] - latency.get(q["name"], 0)) for q in raw["fifos"]
+              if q["name"] not in (IN_STREAM, OUT_STREAM)}  # the top-level ports are the DMA's streams
+    target = _ii(raw, frames)
+
+    def keeps_ii(trial: dict[str, int]) -> bool:
+        result = run_engine(pipeline, frames, {**trial, IN_STREAM: UNBOUNDED})
+        return not result["deadlock"] and _ii(result, frames) <= target
+
+    for name in sorted(depths, key=lambda s: -depths[s]):
+        if depths[name] <= SHRINK_ABOVE:
+            break
+        lo, hi = 1, depths[name]  # hi keeps the II
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if keeps_ii({**depths, name: mid}):
+                hi = mid
+            else:
+                lo = mid + 1
+        depths[name] = hi
+    return depths
+
+
+def _ii(raw: dict, frames: int) -> float:
+    writer = _output_writer(raw)
+    done = writer["frame_done"] if writer else []
+    return (done[-1] - done[0]) / (frames - 1) if len(done) == frames and frames > 1 else float("inf")
 
 
 def simulate(build_dir: str | Path, frames: int = 10) -> dict:
