@@ -78,3 +78,16 @@ def test_residual_add_aligns_power_of_two_scales(tmp_path):
     result = csim_vs_reference(model, tmp_path / "build", n=300)
     assert result["bit_exact"], result
     assert [l["kind"] for l in report["layers"]].count("add") == 1
+
+
+def test_depthwise_hardware_types_agree(tmp_path):
+    """The vector unit with exact-width ap types (as synthesis sees it) equals the fast C simulation;
+    unsigned 4-bit activations must not be stored in a signed 4-bit type."""
+    from brevitas_cnns import make_cnn
+
+    model = make_cnn("depthwise_separable", tmp_path, seed=0)
+    build_model(model, tmp_path / "build")
+    x = np.random.default_rng(0).random((50, 1, 8, 8)).astype(np.float32)
+    fast = run_csim(tmp_path / "build", x).ints
+    exact = run_csim(tmp_path / "build", x, hw_types=True).ints
+    assert np.array_equal(fast, exact)

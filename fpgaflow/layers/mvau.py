@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from qonnx.core.datatype import DataType
 
-from fpgaflow.ir import IntSpec, smallest_dtype
+from fpgaflow.ir import IntSpec, ap_type, smallest_dtype
 from fpgaflow.layers.base import (Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type, phases,
                                   repeat)
 from fpgaflow.layers.thresholding import ThresholdTable
@@ -274,15 +275,15 @@ class MatrixVectorUnit(LayerKit):
                 CArray("index", CType(f"ap_uint<{ibits}>", native_int_type(0, self.mw)), sched.index),
                 CArray("nf_end", CType("unsigned", "unsigned"), sched.nf_end)]
 
-    def _product(self) -> tuple[str, int]:
-        """Product policy and the bit width of one product."""
+    def _product(self) -> tuple[str, DataType]:
+        """Product policy and the narrowest type holding every product."""
         x = (-1, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
         w = (int(self.weights.min()), int(self.weights.max()))
         prods = [a * b for a in x for b in w] + [0]
-        bits = smallest_dtype(min(prods), max(prods)).bitwidth()
+        dtype = smallest_dtype(min(prods), max(prods))
         policy = {"ternary": "fpgaflow::mul_ternary", "mac": "fpgaflow::mul_int",
                   "shift": f"fpgaflow::mul_shift<{self._shift_bits()}>"}[self.arith]
-        return policy, bits
+        return policy, dtype
 
     def binding(self):
         acc_lo, acc_hi = self.acc_bounds
@@ -297,11 +298,11 @@ class MatrixVectorUnit(LayerKit):
         if self.arith == "xnor":
             types["arith"] = CType("fpgaflow::xnor<{config}>")
         else:
-            policy, pbits = self._product()
+            policy, pdt = self._product()
             lo, hi = (-1, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
             types["arith"] = CType("fpgaflow::mac<{config}>")
             types["product"] = CType(policy)
-            types["product_t"] = CType(f"ap_int<{pbits}>", "int32_t" if pbits <= 32 else "int64_t")
+            types["product_t"] = CType(ap_type(pdt), "int32_t" if pdt.bitwidth() <= 31 else "int64_t")
             types["in_store_t"] = CType(f"ap_int<{smallest_dtype(lo, hi).bitwidth()}>" if lo < 0
                                         else f"ap_uint<{max(1, hi.bit_length())}>", native_int_type(lo, hi))
         arrays = self._weight_arrays()

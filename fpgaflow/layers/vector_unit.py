@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fpgaflow.ir import IntSpec, smallest_dtype
+from fpgaflow.ir import IntSpec, ap_type, smallest_dtype
 from fpgaflow.layers.base import (Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type, phases,
                                   repeat)
 from fpgaflow.layers.mvau import accumulator_bounds, choose_arith
@@ -94,18 +94,16 @@ class VectorUnit(LayerKit):
         arranged = w.reshape(self.window_size, self.channels // self.pe, self.pe).transpose(2, 1, 0)
         wdt = smallest_dtype(min(int(w.min()), 0), max(int(w.max()), 0))
         prods = [a * b for a in (lo, hi) for b in (int(w.min()), int(w.max()))] + [0]
-        pbits = smallest_dtype(min(prods), max(prods)).bitwidth()
-        arrays = [CArray("weights", CType(f"ap_int<{wdt.bitwidth()}>", native_int_type(int(w.min()), int(w.max()))),
-                         arranged)]
+        pdt = smallest_dtype(min(prods), max(prods))
+        arrays = [CArray("weights", CType(ap_type(wdt), native_int_type(int(w.min()), int(w.max()))), arranged)]
         constants = {"channels": self.channels, "window": self.window_size, "pixels": self.pixels, "pe": self.pe,
                      "cf": self.channels // self.pe, "in_bipolar": int(self.in_spec.bipolar),
                      "acc_min": self.acc_spec.lo, "acc_max": self.acc_spec.hi}
         product = "fpgaflow::mul_ternary" if self.arith == "ternary" else "fpgaflow::mul_int"
         types = {"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype()),
                  "acc_t": acc_ctype(self.acc_spec.bits), "product": CType(product),
-                 "product_t": CType(f"ap_int<{pbits}>", "int32_t" if pbits <= 32 else "int64_t"),
-                 "in_store_t": CType(f"ap_int<{smallest_dtype(min(lo, 0), hi).bitwidth()}>",
-                                     native_int_type(min(lo, 0), hi))}
+                 "product_t": CType(ap_type(pdt), "int32_t" if pdt.bitwidth() <= 31 else "int64_t"),
+                 "in_store_t": CType(ap_type(smallest_dtype(min(lo, 0), hi)), native_int_type(min(lo, 0), hi))}
         if self.table is not None:
             constants.update(self.table.constants())
             constants["nf"] = self.channels // self.pe

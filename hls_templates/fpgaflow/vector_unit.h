@@ -7,40 +7,35 @@
 #define FPGAFLOW_VECTOR_UNIT_H
 
 #include "fpgaflow/mvau.h"
+#include "fpgaflow/pool.h"
 #include "fpgaflow/stream.h"
 #include "fpgaflow/thresholding.h"
 #include "fpgaflow/types.h"
 
 namespace fpgaflow {
 
+// Multiply-accumulate over the window, then the activation (thresholds or the raw accumulator).
+template <class CFG, class ACT>
+struct depthwise_reduce {
+    typedef typename CFG::acc_t acc_t;
+    const typename CFG::weights_t (*weights)[CFG::cf][CFG::window];
+    ACT act;
+    acc_t step(const acc_t& acc, const typename CFG::in_t& x, unsigned pe, unsigned cf, unsigned k) const {
+        typename CFG::product_t prod =
+            CFG::product::template mul<typename CFG::product_t>(decode_input<CFG>(x), weights[pe][cf][k]);
+        return (k == 0 ? acc_t(0) : acc) + prod;
+    }
+    typename CFG::out_t result(const acc_t& acc, unsigned pe, unsigned cf) const {
+        check_acc<CFG>(acc, CFG::name());
+        return act(acc, pe, cf);
+    }
+};
+
 template <class CFG, class ACT>
 void vector_unit_loop(stream<vec<typename CFG::in_t, CFG::pe> >& in, stream<vec<typename CFG::out_t, CFG::pe> >& out,
                       const typename CFG::weights_t weights[CFG::pe][CFG::cf][CFG::window], const ACT& act) {
-    typename CFG::acc_t acc[CFG::cf][CFG::pe];
-    for (unsigned p = 0; p < CFG::pixels; p++) {
-        for (unsigned k = 0; k < CFG::window; k++) {
-            for (unsigned c = 0; c < CFG::cf; c++) {
-#pragma HLS PIPELINE II = 1
-                vec<typename CFG::in_t, CFG::pe> x = in.read();
-                for (unsigned e = 0; e < CFG::pe; e++) {
-#pragma HLS UNROLL
-                    typename CFG::product_t prod = CFG::product::template mul<typename CFG::product_t>(
-                        decode_input<CFG>(x[e]), weights[e][c][k]);
-                    acc[c][e] = (k == 0 ? typename CFG::acc_t(0) : acc[c][e]) + prod;
-                }
-            }
-        }
-        for (unsigned c = 0; c < CFG::cf; c++) {
-#pragma HLS PIPELINE II = 1
-            vec<typename CFG::out_t, CFG::pe> y;
-            for (unsigned e = 0; e < CFG::pe; e++) {
-#pragma HLS UNROLL
-                check_acc<CFG>(acc[c][e], CFG::name());
-                y[e] = act(acc[c][e], e, c);
-            }
-            out.write(y);
-        }
-    }
+    depthwise_reduce<CFG, ACT> reduce = {weights, act};
+    window_reduce<CFG, typename CFG::acc_t>(in, out, reduce);
 }
 
 template <class CFG>
