@@ -14,9 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape, phases, repeat
+from fpgaflow.layers.base import Binding, CType, LayerKit, Phase, StreamShape, phases, repeat
 
 MODES = ("max", "sum")
+
+
+def window_reduce_schedule(window: int, channels: int, pe: int, pixels: int) -> list[Phase]:
+    """The loops of ``window_reduce`` in pool.h (shared with the depthwise vector unit): per pixel,
+    one read per (position, channel fold), then one write per channel fold."""
+    cf = channels // pe
+    return repeat(phases((window * cf, (1,), (0,)), (cf, (0,), (1,))), pixels)
 
 
 @dataclass
@@ -71,8 +78,7 @@ class Pool(LayerKit):
         return (self.in_elems + self.out_elems) // self.pe  # window reads, then the results
 
     def schedule(self):
-        cf = self.channels // self.pe
-        return repeat(phases((self.window_size * cf, (1,), (0,)), (cf, (0,), (1,))), self.pixels)
+        return window_reduce_schedule(self.window_size, self.channels, self.pe, self.pixels)
 
     def pipeline_depth(self):
         return 2

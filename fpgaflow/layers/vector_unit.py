@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec, ap_type, smallest_dtype
-from fpgaflow.layers.base import (Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type, phases,
-                                  repeat)
+from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type
 from fpgaflow.layers.mvau import accumulator_bounds, choose_arith
+from fpgaflow.layers.pool import window_reduce_schedule
 from fpgaflow.layers.thresholding import ThresholdTable
 
 
@@ -82,8 +82,7 @@ class VectorUnit(LayerKit):
         return self.cycles_for(self.pe)
 
     def schedule(self):
-        cf = self.channels // self.pe
-        return repeat(phases((self.window_size * cf, (1,), (0,)), (cf, (0,), (1,))), self.pixels)
+        return window_reduce_schedule(self.window_size, self.channels, self.pe, self.pixels)
 
     def pipeline_depth(self):
         return 4
