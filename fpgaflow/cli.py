@@ -99,8 +99,6 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_c
             overrides[name] = kind
         if target_cycles is not None and target_fps is not None:
             raise UserError("--target-cycles and --target-fps: give one of them")
-        if target_cycles is not None and target_cycles < 1:
-            raise UserError(f"--target-cycles {target_cycles}: must be at least 1")
         options = BuildOptions(board=load_board(board), out_dir=out_dir or default_out_dir(model),
                                clock_mhz=clock_mhz, target_fps=target_fps, target_cycles=target_cycles,
                                csim=not no_csim,

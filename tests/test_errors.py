@@ -81,7 +81,9 @@ def test_out_dir_that_is_not_a_build_dir_is_left_alone(models_dir, tmp_path):
 
 @pytest.mark.parametrize("args, needle", [(["--target-fps", "-5"], "--target-fps"),
                                           (["--clock-mhz", "0"], "--clock-mhz"),
-                                          (["--target-fps", "0"], "--target-fps")])
+                                          (["--target-fps", "0"], "--target-fps"),
+                                          (["--target-cycles", "0"], "--target-cycles"),
+                                          (["--target-cycles", "9", "--target-fps", "9"], "give one of them")])
 def test_bad_numbers(models_dir, tmp_path, args, needle):
     rc, err = run_cli("build", models_dir / "TFC_1W1A.onnx", "--out", tmp_path / "o", "--quiet", *args)
     assert_user_error(rc, err, needle)
