@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from fpgaflow.boards import Board
+from fpgaflow.boards import check_pl_clock
 from fpgaflow.codegen.compile import compile_csim
 from fpgaflow.codegen.hls import write_hls
+from fpgaflow.codegen.hls import endpoints
 from fpgaflow.codegen.host import write_host
+from fpgaflow.deploy.driver_files import unsupported_host_ops, write_driver
+from fpgaflow.deploy.board_scripts import stream_word_bits, write_board
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.load import load_model
 from fpgaflow.ir import DEFAULT_FIFO_DEPTH, HardwareGraph
@@ -31,7 +35,7 @@ DEFAULT_TARGET_FPS = 100_000
 #: Frames the build's cycle simulation pushes through the pipeline.
 SIM_FRAMES = 8
 
-_OUR_MARKERS = ("report.json", "host", "hls", "sim")
+_OUR_MARKERS = ("report.json", "host", "hls", "sim", "driver", "board")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class BuildOptions:
     arith: dict[str, str] = field(default_factory=dict)  # layer name -> arith kind, "sparse" or "dense"
     sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD
     folding: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer name -> (PE, SIMD)
+    bitstream: bool = False  # then build the bitstream with Vitis HLS and Vivado (fpgaflow build --bitstream)
 
     @property
     def clock(self) -> float:
@@ -92,6 +97,7 @@ def hardware_graph(model_path: str | Path, options: BuildOptions,
     clock = options.clock
     if clock <= 0:
         raise UserError(f"--clock-mhz {clock}: must be positive")
+    check_pl_clock(options.board.ps, clock, "--clock-mhz")
     target_fps, target_cycles = folding_target(options)
     with step("Loading and checking the model"):
         model = load_model(model_path)
@@ -121,7 +127,13 @@ def build(model_path: str | Path, options: BuildOptions,
     with step("Generating HLS C++ and host edges"):
         depths = size_fifos(hg, out_dir)
         hls_dir = write_hls(hg, options.board, clock, out_dir, depths)
+        write_board(out_dir, options.board, clock, hg.name, *stream_word_bits(hg))
         write_host(hg, out_dir)
+        write_driver(hg, out_dir, tuple(end.axis for end in endpoints(hg)))
+        missing = unsupported_host_ops(hg)
+        if missing:
+            notes.append(f"the PYNQ driver's numpy host edges cannot run {', '.join(missing)}; "
+                         "run those host-side nodes yourself around Accelerator.execute_codes")
         write_pipeline(hg, out_dir, depths, DEFAULT_FIFO_DEPTH)
     with step("Compiling the C simulation"):
         compile_csim(hls_dir)

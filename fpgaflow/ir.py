@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from qonnx.core.datatype import DataType
 
+from fpgaflow.deploy.pynq_driver.host_ops import input_codes, output_values
 from fpgaflow.frontend.float_exec import FloatGraph
 
 
@@ -73,13 +74,7 @@ class HostInput:
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.int32)
 
     def _codes(self, x: np.ndarray) -> np.ndarray:
-        out = self.graph(x)
-        if out.ndim == 4:  # feature maps stream pixel by pixel (NHWC)
-            out = out.transpose(0, 2, 3, 1)
-        out = out.reshape(len(x), -1)
-        # The quantizer's output is code * scale rounded once to float32, so dividing back and
-        # rounding recovers the code exactly.
-        return np.rint(out / np.float32(self.scale)).astype(np.int32)
+        return input_codes(self.graph(x), self.scale)
 
 
 @dataclass
@@ -105,9 +100,7 @@ class HostOutput:
         return ints.reshape(len(ints), h, w, c).transpose(0, 3, 1, 2)
 
     def __call__(self, ints: np.ndarray) -> np.ndarray:
-        ints = self.to_reference_layout(ints + self.offset)
-        scale = self.value_scale.reshape((-1,) + (1,) * (ints.ndim - 2)) if ints.ndim > 2 else self.value_scale
-        value = (ints.astype(np.float64) * scale).astype(np.float32)
+        value = output_values(ints, self.value_scale, self.offset, self.chw)
         if self.graph is not None:
             value = self.graph(value)
         return value.reshape([len(ints)] + list(self.output_shape[1:]))

@@ -13,6 +13,7 @@ import numpy as np
 
 from fpgaflow import __version__
 from fpgaflow.boards import Board
+from fpgaflow.deploy.pynq_driver.packing import StreamLayout
 from fpgaflow.ir import DEFAULT_FIFO_DEPTH, IN_STREAM, OUT_STREAM, HardwareGraph, IntSpec
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,19 @@ class Endpoint:
     def ctype(self) -> str:
         return self.spec.ctype()
 
+    @property
+    def axis(self) -> StreamLayout:
+        """The AXI4-Stream port carrying this end's tokens."""
+        return StreamLayout(self.elems, self.width, self.spec.bits, self.spec.lo, self.spec.hi, self.spec.bipolar)
+
+
+def endpoints(hg: HardwareGraph) -> tuple[Endpoint, Endpoint]:
+    """The accelerator's input and output streams."""
+    first, last = hg.first, hg.last
+    port = list(first.inputs).index(IN_STREAM)
+    return (Endpoint(first.input_specs()[port], first.input_widths()[port], first.input_elems()[port]),
+            Endpoint(last.out_spec, last.out_width, last.out_elems))
+
 
 def _layer_view(layer) -> dict:
     binding = layer.binding()
@@ -86,14 +100,14 @@ def write_hls(hg: HardwareGraph, board: Board, clock_mhz: float, out_dir: Path,
     streams = [StreamDecl(s, layer.out_spec.ctype(), layer.out_width, fifo_depths.get(s, DEFAULT_FIFO_DEPTH))
                for layer in layers for s in layer.outputs if s != OUT_STREAM]
     views = [_layer_view(layer) for layer in layers]
-    first, last = hg.first, hg.last
-    port = list(first.inputs).index(IN_STREAM)
+    source, sink = endpoints(hg)
     headers = sorted({v["binding"].header for v in views})
     context = {
         "version": __version__, "model": hg.name, "top": TOP, "layers": views, "streams": streams,
         "headers": headers, "part": board.part, "period_ns": f"{1000.0 / clock_mhz:.3f}",
-        "input": Endpoint(first.input_specs()[port], first.input_widths()[port], first.input_elems()[port]),
-        "output": Endpoint(last.out_spec, last.out_width, last.out_elems),
+        "input": source, "output": sink,
+        # Frames between the two AXI adapters: the batch-end flags' FIFO holds one per frame.
+        "frames_in_flight": len(layers) + 2,
     }
     env = _environment()
     for template, target in (("config.h.j2", "config.h"), ("params.h.j2", "params.h"), ("top.cpp.j2", "top.cpp"),
