@@ -81,10 +81,12 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Zero-weight fraction from which a layer skips zeros.")
 @click.option("--folding", "folding_file", type=click.Path(path_type=Path),
               help='JSON {"LAYER": {"pe": P, "simd": S}} fixing layers\' folding.')
+@click.option("--bitstream", is_flag=True,
+              help="Then build the bitstream with Vitis HLS and Vivado if on PATH (else print the command to run).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
 def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_csim, csim_samples, arith, sparse_threshold,
-          folding_file, quiet):
+          folding_file, bitstream, quiet):
     """Build MODEL.onnx into HLS C++, check it by C simulation, and report."""
     from fpgaflow.boards import load_board
     from fpgaflow.build import BuildOptions, build as run_build, default_out_dir, read_folding
@@ -103,7 +105,8 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_c
                                clock_mhz=clock_mhz, target_fps=target_fps, target_cycles=target_cycles,
                                csim=not no_csim,
                                csim_samples=csim_samples, arith=overrides, sparse_threshold=sparse_threshold,
-                               folding=read_folding(folding_file) if folding_file else {})
+                               folding=read_folding(folding_file) if folding_file else {},
+                               bitstream=bitstream)
         report = run_build(model, options, _progress(quiet))
         if not quiet:
             click.echo(format_report(report), nl=False)
@@ -111,6 +114,20 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_c
         if report["csim"] is not None and not report["csim"]["bit_exact"]:
             err.print("[red]error:[/red] the C simulation does not match execute_onnx (see report.json 'csim')")
             sys.exit(1)
+        if options.bitstream:
+            _bitstream(options.out_dir, quiet)
+
+
+def _bitstream(out_dir: Path, quiet: bool) -> None:
+    """Build the bitstream of ``out_dir`` and say what was made, or the command to run elsewhere."""
+    from fpgaflow.deploy.board_scripts import run_bitstream
+
+    result = run_bitstream(out_dir, _progress(quiet))
+    if result.command:
+        click.echo(f"{' and '.join(result.missing)} not on PATH; build the bitstream on a machine with Vitis HLS "
+                   f"and Vivado:\n  {result.command}")
+    else:
+        click.echo(f"wrote {' and '.join(map(str, result.files))} (the PYNQ overlay)")
 
 
 @main.command()

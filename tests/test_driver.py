@@ -10,7 +10,6 @@ import types
 import numpy as np
 import pytest
 
-from brevitas_cnns import make_cnn
 from brevitas_mlps import make_mlp
 from conftest import build_model
 from fpgaflow.csim import run_csim
@@ -183,16 +182,51 @@ def test_unknown_backend_and_missing_design(builds, tmp_path):
         driver.Accelerator(backend="csim", driver_dir=tmp_path)
 
 
-def test_cnn_driver(tmp_path):
-    """A CNN: feature-map input (NHWC streaming) and an unquantized last layer on the host."""
-    model = make_cnn("strided_padded", tmp_path / "m")
-    build_dir = tmp_path / "b"
-    build_model(model, build_dir)
-    accel = load_driver(build_dir).Accelerator(backend="csim", batch_size=77)
-    x = random_inputs(Reference(model).input_shape, 200, seed=5)
-    want = run_csim(build_dir, x)
-    assert np.array_equal(accel.execute_codes(accel.quantize(x)), want.ints)
-    got = accel.execute(x)
-    span = float(want.outputs.max() - want.outputs.min())
-    assert np.abs(got - want.outputs).max() <= 1e-5 * span
-    assert np.array_equal(got.argmax(1), want.outputs.argmax(1))
+CASES = {
+    # op: (inputs after x as {name: array}, attributes, input shape, exact)
+    "Mul": ({"c": np.float32([[0.37]])}, {}, (2, 5), True),
+    "Div": ({"c": np.float32(255.0)}, {}, (2, 5), True),
+    "Sub": ({"c": np.linspace(-1, 1, 5, dtype=np.float32)}, {}, (2, 5), True),
+    "Add": ({"c": np.float32(0.5)}, {}, (2, 5), True),
+    "Relu": ({}, {}, (2, 5), True),
+    "Quant": ({"s": np.float32(0.07), "z": np.float32(0), "b": np.float32(4)},
+              {"signed": 1, "narrow": 1, "rounding_mode": "ROUND"}, (2, 5), True),
+    "IntQuant": ({"s": np.float32([0.1, 0.2, 0.3, 0.05, 1.0]), "z": np.float32(1), "b": np.float32(3)},
+                 {"signed": 0, "narrow": 0, "rounding_mode": "HALF_UP"}, (2, 5), True),
+    "BipolarQuant": ({"s": np.float32(0.5)}, {}, (2, 5), True),
+    "MultiThreshold": ({"t": np.sort(np.random.default_rng(0).normal(size=(3, 7)), axis=1).astype(np.float32)},
+                       {"out_scale": 0.5, "out_bias": -1.5}, (2, 3, 4, 4), True),
+    "Transpose": ({}, {"perm": [0, 2, 3, 1]}, (2, 3, 4, 4), True),
+    "MatMul": ({"w": np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)}, {}, (2, 5), False),
+    "BatchNormalization": ({"g": np.float32([1.5, -2, 0.5]), "b": np.float32([0.1, 0, -1]),
+                            "m": np.float32([0, 1, 2]), "v": np.float32([1, 4, 0.25])},
+                           {"epsilon": 1e-3}, (2, 3, 4, 4), False),
+    "GlobalAveragePool": ({}, {}, (2, 3, 4, 4), False),
+}
+
+
+@pytest.mark.parametrize("op", sorted(CASES))
+def test_numpy_host_ops_match_the_reference_arithmetic(op):
+    """The driver's numpy ops against FloatGraph (onnxruntime per node, qonnx's own quantizers)."""
+    from onnx import helper
+
+    from fpgaflow.deploy.driver_files import host_graph_data
+    from fpgaflow.deploy.pynq_driver.host_ops import HostGraph
+    from fpgaflow.frontend.float_exec import FloatGraph
+
+    consts, attrs, shape, exact = CASES[op]
+    domain = "qonnx.custom_op.general" if op in ("Quant", "IntQuant", "BipolarQuant", "MultiThreshold") else ""
+    node = helper.make_node(op, ["x", *consts], ["y"], domain=domain, **attrs)
+    x = (np.random.default_rng(2).normal(size=(64,) + shape[1:]) * 2).astype(np.float32)
+    x[0].flat[:4] = [0.0, -0.0, 0.035, -0.105]  # ties and zeros
+    out_shape = {"MatMul": (2, 4), "GlobalAveragePool": (2, 3, 1, 1), "Transpose": (2, 4, 4, 3)}.get(op, shape)
+    reference = FloatGraph([node], consts, {"x": list(shape), "y": list(out_shape)}, {domain: 1, "": 13}, "x", "y")
+    constants = {}
+    data = host_graph_data(reference, "c", constants)
+    ours = HostGraph(data["nodes"], {n: constants[k] for n, k in data["constants"].items()}, data["shapes"], "x", "y")
+    want, got = reference(x), ours(x)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    if exact:
+        assert np.array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

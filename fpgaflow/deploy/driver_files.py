@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,8 @@ from fpgaflow.ir import HardwareGraph
 log = logging.getLogger(__name__)
 
 PACKAGE = "fpgaflow_driver"
+#: The deployment notebook (notebooks/ in the repository), copied into every driver folder.
+NOTEBOOK = "2_deploy_on_pynq.ipynb"
 
 
 def _attribute(attr: onnx.AttributeProto):
@@ -51,7 +54,8 @@ def unsupported_host_ops(hg: HardwareGraph) -> list[str]:
 
 
 def write_driver(hg: HardwareGraph, out_dir: Path, layouts: tuple) -> Path:
-    """Write ``out_dir/driver``: the ``fpgaflow_driver`` package, design.json and the host constants.
+    """Write ``out_dir/driver``: the ``fpgaflow_driver`` package, design.json, the host constants
+    and the deployment notebook.
 
     ``layouts``: the input and output :class:`StreamLayout` of the AXI4-Stream ports.
     """
@@ -75,6 +79,7 @@ def write_driver(hg: HardwareGraph, out_dir: Path, layouts: tuple) -> Path:
     }
     (driver / DESIGN_FILE).write_text(json.dumps(design, indent=1))
     np.savez(driver / CONSTANTS_FILE, **constants)
+    shutil.copyfile(Path(str(resources.files("fpgaflow.notebooks"))) / NOTEBOOK, driver / "deploy_on_pynq.ipynb")
     missing = unsupported_host_ops(hg)
     if missing:
         log.warning("the driver's numpy host edges cannot run %s", ", ".join(missing))
