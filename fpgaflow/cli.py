@@ -110,7 +110,7 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_c
         report = run_build(model, options, _progress(quiet))
         if not quiet:
             click.echo(format_report(report), nl=False)
-            click.echo(f"wrote {options.out_dir}/ (hls/, host/, sim/, report.json, report.txt, report.html)")
+            click.echo(f"wrote {options.out_dir}/ (hls/, board/, driver/, host/, sim/, report.json, report.txt, report.html)")
         if report["csim"] is not None and not report["csim"]["bit_exact"]:
             err.print("[red]error:[/red] the C simulation does not match execute_onnx (see report.json 'csim')")
             sys.exit(1)

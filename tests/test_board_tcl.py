@@ -72,6 +72,9 @@ PS_PINS = {
 # inputs per token -> 64-bit words, one INT8 output per token -> 8-bit words.
 CASES = {"built": ("pynq-z2", 100, 64, 8), "pynq-z2": ("pynq-z2", 125, 8, 1024), "zcu104": ("zcu104", 150, 128, 16)}
 
+# one worker builds the designs these tests share
+pytestmark = pytest.mark.xdist_group("board_tcl")
+
 
 def _has_real_tools() -> bool:
     return any(shutil.which(t) for t in ("vitis_hls", "vivado"))

@@ -20,6 +20,9 @@ from fpgaflow.verify import random_inputs
 N = 1000
 BATCH = 300  # does not divide N
 
+# one worker builds the designs these tests share
+pytestmark = pytest.mark.xdist_group("driver")
+
 
 def load_driver(build_dir):
     """The driver package as a user imports it: from the build's driver folder."""
