@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
@@ -25,6 +26,7 @@ def outputs(nb: nbformat.NotebookNode) -> str:
     return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
+@pytest.mark.slow  # trains a model and starts three kernels: about two minutes
 def test_notebooks(tmp_path):
     """Train, build and simulate; then deploy from the repository (pointing at the build) and from
     inside the copied driver folder. One test: the second notebook needs the first one's build."""
