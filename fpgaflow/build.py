@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager
 
-from fpgaflow.boards import Board
-from fpgaflow.boards import check_pl_clock
+from fpgaflow.boards import Board, check_pl_clock
 from fpgaflow.codegen.compile import compile_csim
-from fpgaflow.codegen.hls import write_hls
-from fpgaflow.codegen.hls import endpoints
+from fpgaflow.codegen.hls import endpoints, write_hls
 from fpgaflow.codegen.host import write_host
-from fpgaflow.deploy.driver_files import unsupported_host_ops, write_driver
 from fpgaflow.deploy.board_scripts import stream_word_bits, write_board
+from fpgaflow.deploy.driver_files import unsupported_host_ops, write_driver
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.load import load_model
 from fpgaflow.ir import DEFAULT_FIFO_DEPTH, HardwareGraph
