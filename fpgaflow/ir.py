@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from qonnx.core.datatype import DataType
 
-from fpgaflow.deploy.pynq_driver.host_ops import input_codes, output_values
+from fpgaflow.deploy.pynq_driver.host_ops import input_codes, output_values, reference_layout
 from fpgaflow.frontend.float_exec import FloatGraph
 
 
@@ -94,10 +94,7 @@ class HostOutput:
 
     def to_reference_layout(self, ints: np.ndarray) -> np.ndarray:
         """The accelerator's integers in the reference's layout (NCHW maps back from NHWC)."""
-        if self.chw is None:
-            return ints
-        c, h, w = self.chw
-        return ints.reshape(len(ints), h, w, c).transpose(0, 3, 1, 2)
+        return reference_layout(ints, self.chw)
 
     def __call__(self, ints: np.ndarray) -> np.ndarray:
         value = output_values(ints, self.value_scale, self.offset, self.chw)

@@ -120,16 +120,22 @@ def input_codes(values: np.ndarray, scale: float) -> np.ndarray:
     return np.rint(values / np.float32(scale)).astype(np.int32)
 
 
+def reference_layout(ints: np.ndarray, chw) -> np.ndarray:
+    """The accelerator's (N, elems) outputs in the model's layout: a feature map (``chw``) goes
+    back from NHWC to NCHW; anything else stays as it is."""
+    if chw is None:
+        return ints
+    c, h, w = chw
+    return ints.reshape(len(ints), h, w, c).transpose(0, 3, 1, 2)
+
+
 def output_values(ints: np.ndarray, value_scale: np.ndarray, offset, chw) -> np.ndarray:
     """The accelerator's integer outputs -> the float tensor the host's remaining nodes take.
 
-    ``offset`` is added first (constants of removed neurons); a feature map (``chw``) goes back
-    from NHWC to NCHW; ``value_scale`` (per channel) is applied and rounded once to float32.
+    ``offset`` is added first (constants of removed neurons), then :func:`reference_layout`;
+    ``value_scale`` (per channel) is applied and rounded once to float32.
     """
-    ints = np.asarray(ints) + offset
-    if chw is not None:
-        c, h, w = chw
-        ints = ints.reshape(len(ints), h, w, c).transpose(0, 3, 1, 2)
+    ints = reference_layout(np.asarray(ints) + offset, chw)
     value_scale = np.asarray(value_scale)
     scale = value_scale.reshape((-1,) + (1,) * (ints.ndim - 2)) if ints.ndim > 2 else value_scale
     return (ints.astype(np.float64) * scale).astype(np.float32)
