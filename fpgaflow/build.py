@@ -16,6 +16,7 @@ from fpgaflow.codegen.host import write_host
 from fpgaflow.deploy.board_scripts import stream_word_bits, write_board
 from fpgaflow.deploy.driver_files import unsupported_host_ops, write_driver
 from fpgaflow.errors import UserError
+from fpgaflow.estimate.resources import design_totals, over_budget
 from fpgaflow.frontend.load import load_model
 from fpgaflow.ir import DEFAULT_FIFO_DEPTH, HardwareGraph
 from fpgaflow.layers.mvau import ARITH_KINDS, DEFAULT_SPARSE_THRESHOLD, MatrixVectorUnit, arith_options
@@ -23,7 +24,7 @@ from fpgaflow.passes.folding import balance_sparse_channels, fold_to_fit
 from fpgaflow.passes.prune import remove_dead_neurons
 from fpgaflow.passes.streamline import streamline
 from fpgaflow.report import make_report, write_report
-from fpgaflow.sim.pipeline import simulate, size_fifos, write_pipeline
+from fpgaflow.sim.pipeline import run_engine, simulate, size_fifos, summarise, write_pipeline
 from fpgaflow.verify import verify_build
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,26 @@ def build(model_path: str | Path, options: BuildOptions,
         simulate(out_dir, frames=SIM_FRAMES)
     report.update(json.loads((out_dir / "report.json").read_text()))
     return report
+
+
+def predict_hardware(model_path: str | Path, options: BuildOptions, work_dir: str | Path) -> dict:
+    """What ``build`` would give, without generating or compiling the accelerator.
+
+    Folds the model as ``build`` does, sizes the FIFOs and runs the cycle simulation in
+    ``work_dir``. Returns ``fps``, ``ii``, ``latency``, the resource totals (``lut``, ``ff``, ``dsp``,
+    ``bram18``), ``fits`` (within the board's budget) and the build's ``notes``.
+    """
+    hg, notes = hardware_graph(model_path, options)
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    depths = size_fifos(hg, work_dir)
+    result = summarise(run_engine(write_pipeline(hg, work_dir, depths, DEFAULT_FIFO_DEPTH), SIM_FRAMES),
+                       SIM_FRAMES, options.clock)
+    if result["deadlock"]:
+        raise RuntimeError(f"{model_path}: the cycle simulation deadlocked: {result.get('blocked')}")
+    totals = design_totals(hg.layers, depths, DEFAULT_FIFO_DEPTH)
+    return {"fps": result["fps"], "ii": result["ii"], "latency": result["latency"], **totals,
+            "fits": not over_budget(totals, options.board), "notes": notes}
 
 
 def apply_arith(layers: list, overrides: dict[str, str], sparse_threshold: float) -> None:

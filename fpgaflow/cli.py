@@ -186,3 +186,87 @@ def boards():
         r = b.resources
         click.echo(f"{b.name:<12} {b.part:<20} {b.ps}  {b.clock_mhz:g} MHz  LUT {r['lut']:,}  FF {r['ff']:,}  "
                    f"DSP {r['dsp']}  BRAM18 {r['bram18']}  URAM {r['uram']}  {b.description}")
+
+
+def _int_list(option: str, text: str | None) -> tuple[int, ...] | None:
+    """``64,64,64`` -> (64, 64, 64); a clear error naming the option otherwise."""
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise UserError(f"{option} {text}: expected comma-separated integers, e.g. 64,64,64") from None
+
+
+def _one_or_list(option: str, text: str, cast):
+    """A single value, or a comma-separated value per layer."""
+    try:
+        values = tuple(cast(v.strip()) for v in text.split(","))
+    except ValueError:
+        raise UserError(f"{option} {text}: expected one value or one per layer, comma-separated") from None
+    return values[0] if len(values) == 1 else values
+
+
+@main.command()
+@click.option("--dataset", default="digits", show_default=True,
+              help="digits (scikit-learn), fashion-mnist (Debian package dataset-fashion-mnist), or an .npz file "
+                   "with x_train, y_train, x_test, y_test (images scaled to [0, 1]).")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Folder with Fashion-MNIST's *-ubyte.gz files.")
+@click.option("--arch", type=click.Choice(["mlp", "cnv"]), default="mlp", show_default=True)
+@click.option("--hidden", default="64,64,64", show_default=True, help="Hidden fully connected widths.")
+@click.option("--conv", default="16,16,M,32,32,M", show_default=True,
+              help="CNV only: 3x3 conv channels, M for a 2x2 max pool.")
+@click.option("--weight", "weight", default="int", show_default=True,
+              help="Weight quantizer, one or one per layer: int, binary, ternary, po2.")
+@click.option("--weight-bits", default="2", show_default=True, help="Weight bits, one or one per layer.")
+@click.option("--act-bits", default="2", show_default=True, help="Activation bits (1 = bipolar), one or one per hidden layer.")
+@click.option("--input-bits", type=int, default=8, show_default=True, help="Bits of the input quantizer.")
+@click.option("--epochs", type=click.IntRange(0), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True)
+@click.option("--lr", type=float, default=0.02, show_default=True, help="Adam learning rate (cosine schedule).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="torch CPU threads.")
+@click.option("--prune", "prune_method", type=click.Choice(["magnitude", "filters"]),
+              help="Prune after training: single weights by magnitude, or whole neurons/filters by L1 norm.")
+@click.option("--sparsity", default="0.5", show_default=True, help="Final pruned fraction, one or one per layer.")
+@click.option("--schedule", type=click.Choice(["oneshot", "gradual"]), default="oneshot", show_default=True,
+              help="Prune at once, or along a cubic ramp while fine-tuning.")
+@click.option("--finetune-epochs", type=click.IntRange(1), default=5, show_default=True,
+              help="Epochs of fine-tuning with the masks (also per --target-fps candidate).")
+@click.option("--sensitivity", is_flag=True, help="Write the per-layer sensitivity table and plot.")
+@click.option("--board", default="pynq-z2", show_default=True, help="Board for --target-fps.")
+@click.option("--target-fps", type=float, help="Choose per-layer sparsities so the build meets this on --board.")
+@click.option("--clock-mhz", type=float, help="Clock for --target-fps [default: the board's].")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: train/<dataset>_<arch>].")
+@click.option("--resume", is_flag=True, help="Continue the run whose checkpoint is in --out.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@click.pass_context
+def train(ctx, dataset, data_dir, arch, hidden, conv, weight, weight_bits, act_bits, input_bits, epochs, batch_size,
+          lr, seed, threads, prune_method, sparsity, schedule, finetune_epochs, sensitivity, board, target_fps,
+          clock_mhz, out_dir, resume, quiet):
+    """Train a quantized (and pruned) Brevitas network and export it to QONNX for `fpgaflow build`."""
+    with _errors(ctx):
+        from fpgaflow.train.flow import TrainOptions, run
+        from fpgaflow.train.pruning import PruneConfig
+        from fpgaflow.train.recipes import Recipe
+        from fpgaflow.train.trainer import TrainConfig
+
+        conv_items = tuple(c if c.strip().upper() == "M" else int(c) for c in conv.split(",")) if arch == "cnv" else ()
+        recipe = Recipe(arch=arch, hidden=_int_list("--hidden", hidden), conv=conv_items,
+                        weight=_one_or_list("--weight", weight, str),
+                        weight_bits=_one_or_list("--weight-bits", weight_bits, int),
+                        act_bits=_one_or_list("--act-bits", act_bits, int), input_bits=input_bits)
+        try:
+            recipe.per_layer()
+        except ValueError as exc:
+            raise UserError(f"--weight/--weight-bits/--act-bits: {exc}") from None
+        prune = None
+        if prune_method:
+            prune = PruneConfig(method=prune_method, sparsity=_one_or_list("--sparsity", sparsity, float),
+                                schedule=schedule, finetune_epochs=finetune_epochs)
+        name = Path(dataset).stem if dataset.endswith(".npz") else dataset
+        options = TrainOptions(out_dir=out_dir or Path("train") / f"{name}_{arch}", dataset=dataset, data_dir=data_dir,
+                               recipe=recipe, config=TrainConfig(epochs, batch_size, lr, seed, threads), prune=prune,
+                               sensitivity=sensitivity, board=board, target_fps=target_fps, clock_mhz=clock_mhz,
+                               finetune_epochs=finetune_epochs, resume=resume, progress=not quiet)
+        run(options, echo=(lambda s: None) if quiet else click.echo)

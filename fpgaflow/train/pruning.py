@@ -143,12 +143,12 @@ def masks_for(model, method: str, sparsities: list[float]) -> dict[int, torch.Te
 
 
 def apply_masks(model, masks: dict[int, torch.Tensor]) -> None:
-    """Put ``masks`` on the compute layers (replacing their masks; the old zeros were ranked lowest)."""
+    """Put ``masks`` on the compute layers; a layer's masks only grow (a pruned weight stays pruned)."""
     for i, layer in enumerate(model.compute_layers()):
         if i not in masks:
             continue
         if prune.is_pruned(layer):
-            layer.weight_mask.copy_(masks[i])
+            layer.weight_mask.mul_(masks[i])
         else:
             prune.custom_from_mask(layer, "weight", masks[i])
 
