@@ -117,6 +117,7 @@ from torch.nn.utils import parametrize, prune
 
 from brevitas.export import export_qonnx
 from brevitas.nn import QuantIdentity, QuantLinear, QuantReLU
+
 from brevitas.quant import (
     Int8ActPerTensorFixedPoint,
     Int8ActPerTensorFloat,
@@ -127,6 +128,10 @@ from brevitas.quant import (
     Uint8ActPerTensorFixedPoint,
     Uint8ActPerTensorFloat,
 )
+
+from fpgaflow.train.quantizers import BinaryWeight as _BinaryWeightPo2
+from fpgaflow.train.quantizers import Po2Snap as _Po2Snap
+from fpgaflow.train.quantizers import Po2Weight as _Po2CodeWeight
 
 logger = logging.getLogger(__name__)
 
@@ -197,73 +202,6 @@ NEURON_PRUNING = {"hidden1_rows": 16, "hidden2_cols": 8, "hidden2_rows": 8}
 """Kind ``"neuron_pruned"``: how many output rows of the first hidden layer
 (of 64), input columns of the second hidden layer (of 64) and output rows of
 the second hidden layer (of 32) are zeroed."""
-
-
-class _BinaryWeightPo2(SignedBinaryWeightPerTensorConst):
-    """Bipolar weights {-1, +1} with constant scale 1.0 (FINN style)."""
-
-    scaling_const = 1.0
-
-
-class _Po2CodeIntScaling(nn.Module):
-    """Integer threshold ``2**(bit_width - 2)``: the largest power of two that fits.
-
-    Brevitas divides the weight statistic (``max|w|``) by this threshold
-    before rounding the scale up to a power of two. Its own fixed-point
-    quantizers use ``2**(bit_width - 1)``, which maps a power-of-two maximum
-    onto ``2**(bit_width - 1)``, one more than the narrow range allows.
-    """
-
-    def __init__(self) -> None:  # the injector needs an explicit signature
-        super().__init__()
-
-    def forward(self, bit_width: torch.Tensor, signed: bool | None = None) -> torch.Tensor:
-        """Return ``2**(bit_width - 2)``."""
-        return torch.exp2(bit_width - 2)
-
-
-class _Po2CodeWeight(Int8WeightPerTensorFixedPoint):
-    """Fixed-point weights whose largest power-of-two magnitude gets code ``2**(bits-2)``."""
-
-    int_scaling_impl = _Po2CodeIntScaling
-
-
-class _Po2Snap(nn.Module):
-    """Parametrization snapping a weight to signed powers of two (straight-through).
-
-    ``w -> sign(w) * 2**round(log2|w|)``, keeping only the ``levels`` largest
-    exponents present in the tensor (smaller magnitudes become 0). With
-    :class:`_Po2CodeWeight` at ``levels + 1`` bits the quantized codes are
-    then lie in ``{0, +-1, ..., +-2**(levels-1)}``. The gradient passes
-    straight through to the latent float weight.
-    """
-
-    def __init__(self, levels: int) -> None:
-        super().__init__()
-        self.levels = levels
-
-    def forward(self, w: torch.Tensor) -> torch.Tensor:
-        """Return the snapped weight (straight-through gradient)."""
-        return w + (_snap_to_po2(w.detach(), self.levels) - w).detach()
-
-
-def _snap_to_po2(w: torch.Tensor, levels: int) -> torch.Tensor:
-    """Snap ``w`` to ``sign(w) * 2**round(log2|w|)``, zeroing all but the ``levels`` top exponents.
-
-    Args:
-        w: float tensor.
-        levels: number of distinct non-zero magnitudes kept (the largest ones).
-
-    Returns:
-        A tensor of the same shape whose non-zero entries are signed powers of
-        two spanning at most ``levels`` consecutive exponents.
-    """
-    nonzero = w != 0
-    if not bool(nonzero.any()):
-        return torch.zeros_like(w)
-    exponent = torch.round(torch.log2(w.abs().clamp_min(torch.finfo(w.dtype).tiny)))
-    keep = nonzero & (exponent > exponent[nonzero].max() - levels)
-    return torch.where(keep, torch.sign(w) * torch.exp2(exponent), torch.zeros_like(w))
 
 
 def digits_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
