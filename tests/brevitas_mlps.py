@@ -117,7 +117,6 @@ from torch.nn.utils import parametrize, prune
 
 from brevitas.export import export_qonnx
 from brevitas.nn import QuantIdentity, QuantLinear, QuantReLU
-
 from brevitas.quant import (
     Int8ActPerTensorFixedPoint,
     Int8ActPerTensorFloat,

@@ -1,4 +1,4 @@
-"""Both notebooks run top to bottom (nbclient), the deployment one on the csim backend."""
+"""The notebooks run top to bottom (nbclient), the deployment one on the csim backend."""
 
 from __future__ import annotations
 
@@ -48,3 +48,19 @@ def test_notebooks(tmp_path):
         accuracy = float(text.split("accuracy ")[1].split("%")[0])
         # the accelerator computes the Brevitas model exactly: the same class on (nearly) every image
         assert abs(accuracy - brevitas) <= 0.3, text
+
+
+@pytest.mark.slow  # trains, fine-tunes four pruned copies and builds one: about a minute and a half
+def test_train_prune_notebook(tmp_path):
+    """Train -> sensitivity -> prune sweep -> build -> simulate -> target search, top to bottom."""
+    nb = run_notebook(NOTEBOOKS / "3_train_prune_build.ipynb", tmp_path)
+    report = json.loads((tmp_path / "build" / "digits_pruned" / "build" / "report.json").read_text())
+    assert report["csim"]["bit_exact"] and report["fits"]
+    text = outputs(nb)
+    assert float(text.split("Brevitas test accuracy: ")[1].split("%")[0]) > 80
+    assert "bit-exact against execute_onnx: True" in text
+    assert "chosen: " in text
+    # the sensitivity plot, accuracy vs sparsity and FPS vs LUT, each shown inline by its cell
+    for title in ("Pruning sensitivity per layer", "Accuracy vs sparsity", "Throughput vs area"):
+        cell = next(c for c in nb.cells if c.cell_type == "code" and title in c.source)
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no plot: {title}"

@@ -25,11 +25,14 @@ def test_target_loop_meets_a_target_the_dense_model_misses_by_3x(tmp_path):
         "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "train.json").read_text())
-    dense, chosen = summary["candidates"][0], summary["candidates"][-1]
+    dense = summary["candidates"][0]
     assert dense["name"] == "dense" and dense["fits"]
     assert dense["fps"] * 3 <= TARGET, "the premise: the dense model misses the target by 3x or more"
+    (chosen,) = [c for c in summary["candidates"] if c["chosen"]]
     assert chosen["meets"] and summary["chosen"] == chosen["name"] != "dense"
-    assert all(not c["meets"] for c in summary["candidates"][:-1])
+    # the most accurate of the candidates that meet it (validation accuracy)
+    assert chosen["accuracy"] == max(c["accuracy"] for c in summary["candidates"] if c["meets"])
+    assert all(c["fps"] < TARGET for c in summary["candidates"] if not c["meets"])
     # the full build of the exported model meets it too, bit-exact
     report = json.loads((out / "build" / "report.json").read_text())
     assert report["cycles"]["source"] == "simulation"
@@ -38,6 +41,5 @@ def test_target_loop_meets_a_target_the_dense_model_misses_by_3x(tmp_path):
     assert summary["build"]["meets_target"]
     # the exported model is the slimmed one: fewer neurons than the recipe asked for
     assert sum(summary["widths"][:-1]) < 512
-    assert summary["test_accuracy"] == pytest.approx(chosen["accuracy"])
-    assert summary["test_accuracy"] > 0.8
+    assert summary["test_accuracy"] > 0.8 and chosen["accuracy"] > 0.8
     assert (out / "sensitivity.csv").is_file() and (out / "sensitivity.png").stat().st_size > 0

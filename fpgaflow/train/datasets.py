@@ -53,6 +53,19 @@ class Dataset:
         return Dataset(self.name, self.x_train.reshape(len(self.x_train), -1),
                        self.y_train, self.x_test.reshape(len(self.x_test), -1), self.y_test)
 
+    def holdout(self, fraction: float, seed: int = 0) -> tuple["Dataset", "Dataset"]:
+        """Split a validation set off the training data (a seeded random ``fraction`` of it).
+
+        Returns ``(fit, validation)``: ``fit`` trains on the rest and keeps the test split;
+        ``validation`` has the held-out samples as its test split (for choosing, not reporting).
+        """
+        order = np.random.default_rng(seed).permutation(len(self.x_train))
+        n = max(1, int(round(fraction * len(order))))
+        val, fit = np.sort(order[:n]), np.sort(order[n:])
+        return (Dataset(self.name, self.x_train[fit], self.y_train[fit], self.x_test, self.y_test),
+                Dataset(self.name + "-validation", self.x_train[fit], self.y_train[fit],
+                        self.x_train[val], self.y_train[val]))
+
     def subset(self, train: int | None = None, test: int | None = None) -> "Dataset":
         """The first ``train`` training and ``test`` test samples (all where None)."""
         return Dataset(self.name, self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test])

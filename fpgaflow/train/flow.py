@@ -58,6 +58,7 @@ class TrainOptions:
     target_fps: float | None = None
     clock_mhz: float | None = None
     finetune_epochs: int = 3  # per target-search candidate
+    validation: float = 0.1  # training data held out to choose sparsities (sensitivity, target search)
     resume: bool = False
     progress: bool = True
 
@@ -82,7 +83,7 @@ def seeded_model(recipe: Recipe, data, seed: int):
         try:
             return build_model(recipe, data.image_shape, data.num_classes)
         except ValueError as exc:
-            raise UserError(f"recipe: {exc}") from None
+            raise UserError(f"--arch/--conv/--hidden: {exc}") from None
 
 
 def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
@@ -93,6 +94,10 @@ def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
     if options.target_fps is not None and options.target_fps <= 0:
         raise UserError(f"--target-fps {options.target_fps}: must be positive")
     data = load_dataset(options.dataset, options.data_dir)
+    choosing = options.sensitivity or options.target_fps is not None
+    val = None
+    if choosing:  # choices are made on held-out training data, never on the test set
+        data, val = data.holdout(options.validation, options.config.seed)
     model = seeded_model(options.recipe, data, options.config.seed)
     try:
         trainer = Trainer(model, data, options.config, options.prune, out / CHECKPOINT, options.progress)
@@ -110,17 +115,17 @@ def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
                "prune": asdict(options.prune) if options.prune else None, "history": trainer.history}
     echo(f"trained: test accuracy {accuracy(model, data.x_test, data.y_test):.4f}")
     table = None
-    if options.sensitivity or options.target_fps is not None:
+    if choosing:
         # filter pruning by default: removed neurons shrink the dense layers, which is what a
         # throughput target needs (zero-skipping layers pay for their any-input multiplexers)
         method = options.prune.method if options.prune else "filters"
         with torch_threads(options.config.threads):
-            table = sensitivity(model, data.x_test, data.y_test, method, options.sensitivity_grid)
+            table = sensitivity(model, val.x_test, val.y_test, method, options.sensitivity_grid)
         write_sensitivity(table, out)
         summary["sensitivity"] = table.to_dict()
-        echo("sensitivity (test accuracy with one layer pruned):\n" + format_sensitivity(table))
+        echo("sensitivity (validation accuracy with one layer pruned):\n" + format_sensitivity(table))
     if options.target_fps is not None:
-        model = _search(model, data, table, board, options, summary, echo)
+        model = _search(model, val, table, board, options, summary, echo)
     else:
         model, _ = slim(model)
     _export(model, data, out, summary, echo)
@@ -130,17 +135,17 @@ def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
     return summary
 
 
-def _search(model, data, table, board, options: TrainOptions, summary: dict, echo) -> object:
+def _search(model, val, table, board, options: TrainOptions, summary: dict, echo) -> object:
     from fpgaflow.train.target import search_target_fps
 
     def show(c):
-        echo(f"candidate {c.name:<10} sparsity {'/'.join(f'{s:.2f}' for s in c.sparsity)}  accuracy {c.accuracy:.4f}  "
+        echo(f"candidate {c.name:<10} sparsity {'/'.join(f'{s:.2f}' for s in c.sparsity)}  validation accuracy {c.accuracy:.4f}  "
              f"{c.fps:>12,.0f} frames/s  LUT {c.lut:>6,}  DSP {c.dsp:>3}  BRAM18 {c.bram18:>3}  "
              f"{'meets' if c.meets else 'misses'} {options.target_fps:,.0f}")
 
     echo(f"searching per-layer sparsities for {options.target_fps:,.0f} frames/s on {board.name}")
     with torch_threads(options.config.threads):
-        best, tried = search_target_fps(model, data, table, board, options.target_fps, options.out_dir / "candidates",
+        best, tried = search_target_fps(model, val, table, board, options.target_fps, options.out_dir / "candidates",
                                         options.config, options.finetune_epochs, options.clock_mhz,
                                         on_candidate=show)
     summary["candidates"] = [c.to_dict() for c in tried]
@@ -151,8 +156,9 @@ def _search(model, data, table, board, options: TrainOptions, summary: dict, ech
                         f"{fastest.name} (sparsities {fastest.sparsity}), reaches {fastest.fps:,.0f} frames/s "
                         f"(all candidates: {options.out_dir / 'train.json'}). Lower the target, use narrower layers "
                         "or fewer bits, or a larger board")
-    summary["chosen"] = tried[-1].name
-    echo(f"chosen: {tried[-1].name}")
+    chosen = next(c for c in tried if c.chosen)
+    summary["chosen"] = chosen.name
+    echo(f"chosen: {chosen.name} (validation accuracy {chosen.accuracy:.4f}, {chosen.fps:,.0f} frames/s)")
     return best
 
 

@@ -6,7 +6,9 @@ proposes sparsities for growing accuracy budgets (the highest sparsity per layer
 0.5%, 1%, 2%, ... of accuracy when pruned alone); each proposal is pruned one-shot, fine-tuned,
 slimmed and exported, and its hardware is predicted by fpgaflow's folding, resource estimates
 and cycle simulation. The search stops at the first candidate that meets the target: the
-smallest accuracy budget, so the best accuracy it found.
+smallest accuracy budget; a few budgets between it and the last miss are tried too, and the
+most accurate candidate that meets the target is kept. Accuracies here are measured on
+validation data held out from training (see :mod:`fpgaflow.train.flow`), not the test set.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Candidate:
     bram18: int = 0
     fits: bool = False
     meets: bool = False
+    chosen: bool = False
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -75,7 +78,7 @@ def evaluate(model, name: str, sparsity: list[float], data: Dataset, options: Bu
 def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, target_fps: float,
                       work_dir: str | Path, config: TrainConfig, finetune_epochs: int = 3,
                       clock_mhz: float | None = None, drops: tuple[float, ...] = DEFAULT_DROPS,
-                      on_candidate: Callable[[Candidate], None] | None = None,
+                      on_candidate: Callable[[Candidate], None] | None = None, refine: int = 2,
                       progress: bool = False) -> tuple[object | None, list[Candidate]]:
     """Find per-layer sparsities whose build meets ``target_fps`` on ``board``.
 
@@ -88,11 +91,13 @@ def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, ta
         config: optimiser settings for the fine-tuning (its ``epochs`` is ignored).
         finetune_epochs: epochs of fine-tuning after each one-shot pruning.
         drops: accuracy budgets to try, in order.
+        refine: after the first budget that meets the target, up to this many budgets halfway
+            between it and the last one that missed; the most accurate candidate that meets wins.
         on_candidate: called with each candidate as soon as it is evaluated.
 
     Returns:
         The slimmed model of the chosen candidate (None when even the most aggressive candidate
-        misses the target) and every candidate tried.
+        misses the target) and every candidate tried, in order (the chosen one has ``chosen``).
     """
     work_dir = Path(work_dir)
     options = BuildOptions(board=board, out_dir=work_dir, clock_mhz=clock_mhz, target_fps=target_fps, csim=False)
@@ -109,20 +114,45 @@ def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, ta
     cand, best = evaluate(copy.deepcopy(model), "dense", [0.0] * layers, data, options, target_fps, work_dir / "dense")
     record(cand)
     if cand.meets:
+        cand.chosen = True
         return best, tried
-    seen = set()
-    for drop in drops:
+    seen: set[tuple[float, ...]] = set()
+
+    def attempt(drop: float):
+        """Prune for the accuracy budget ``drop``; None if it proposes nothing new."""
         sparsities = choose_sparsities(table, layers, drop)
         if tuple(sparsities) in seen or not any(sparsities):
-            continue
+            return None
         seen.add(tuple(sparsities))
         trial = copy.deepcopy(model)
         prune = pruning.PruneConfig(method=table.method, sparsity=tuple(sparsities), schedule="oneshot",
                                     finetune_epochs=finetune_epochs)
         Trainer(trial, data, TrainConfig(**{**asdict(config), "epochs": 0}), prune, progress=progress).run()
-        name = f"drop{drop:g}"
-        cand, slimmed = evaluate(trial, name, sparsities, data, options, target_fps, work_dir / name)
+        cand, slimmed = evaluate(trial, f"drop{drop:g}", sparsities, data, options, target_fps,
+                                 work_dir / f"drop{drop:g}")
         record(cand)
-        if cand.meets:
-            return slimmed, tried
+        return cand, slimmed
+
+    missed = 0.0
+    for drop in drops:
+        result = attempt(drop)
+        if result is None:
+            continue
+        if not result[0].meets:
+            missed = drop
+            continue
+        best = result
+        for _ in range(refine):  # budgets between the last miss and this hit may keep more accuracy
+            mid = round((missed + drop) / 2, 4)
+            trial = attempt(mid)
+            if trial is None:
+                break
+            if trial[0].meets:
+                drop = mid
+                if trial[0].accuracy > best[0].accuracy:
+                    best = trial
+            else:
+                missed = mid
+        best[0].chosen = True
+        return best[1], tried
     return None, tried
