@@ -91,22 +91,19 @@ def write_sensitivity(table: Sensitivity, out_dir: str | Path) -> list[Path]:
 
 def plot_sensitivity(table: Sensitivity, path: str | Path) -> None:
     """Accuracy vs sparsity, one line per layer, the dense accuracy dashed."""
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is left alone
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for i, row in table.accuracy.items():
         ax.plot(table.grid, row, marker="o", label=f"layer{i}")
     ax.axhline(table.dense_accuracy, color="grey", linestyle="--", label="dense")
     ax.set_xlabel(f"sparsity of one layer ({table.method} pruning, no fine-tuning)")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel("accuracy")
     ax.set_title("Pruning sensitivity per layer")
     ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def format_sensitivity(table: Sensitivity) -> str:
