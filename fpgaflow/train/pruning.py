@@ -94,7 +94,14 @@ def check_prunable(model, sparsities: list[float]) -> None:
 
 
 def effective_weight(layer: nn.Module) -> torch.Tensor:
-    """The weight the layer computes with (masked, if pruned), detached."""
+    """The weight the layer computes with (masked, if pruned), detached.
+
+    Computed from ``weight_orig * weight_mask``: ``layer.weight`` is a copy that torch refreshes
+    only on the next forward pass, so it lags behind a mask that just changed (or a checkpoint
+    just loaded).
+    """
+    if prune.is_pruned(layer):
+        return (layer.weight_orig * layer.weight_mask).detach()
     return layer.weight.detach()
 
 
