@@ -226,8 +226,9 @@ def _one_or_list(option: str, text: str, cast):
 @click.option("--lr", type=float, default=0.02, show_default=True, help="Adam learning rate (cosine schedule).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="torch CPU threads.")
-@click.option("--prune", "prune_method", type=click.Choice(["magnitude", "filters"]),
-              help="Prune after training: single weights by magnitude, or whole neurons/filters by L1 norm.")
+@click.option("--prune", "prune_method", type=click.Choice(["magnitude", "filters", "channels"]),
+              help="Prune after training: single weights by magnitude, or whole neurons/filters ranked by the "
+                   "L1 norm of their own weights (filters) or of the next layer's weights reading them (channels).")
 @click.option("--sparsity", default="0.5", show_default=True, help="Final pruned fraction, one or one per layer.")
 @click.option("--schedule", type=click.Choice(["oneshot", "gradual"]), default="oneshot", show_default=True,
               help="Prune at once, or along a cubic ramp while fine-tuning.")

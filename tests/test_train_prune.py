@@ -198,6 +198,28 @@ def test_filter_pruning_conv_to_linear(data):
     assert (out.weight.detach().numpy() != 0).all()
 
 
+def test_channel_pruning_ranks_by_next_layer(data):
+    """``channels``: the output channels whose columns in the next layer have the smallest L1 norm."""
+    model = fresh(CNV, data)
+    Trainer(model, data, TrainConfig(epochs=1, threads=1), progress=False).run()
+    conv, lin, _ = model.compute_layers()
+    dense_lin = lin.weight.detach().numpy().copy()  # (16, 72): channel c feeds columns 9c .. 9c+8
+    prune_to(model, "channels", [0.5, 0.0, 0.0])
+    usage = np.abs(dense_lin).reshape(16, 8, 9).sum(axis=(0, 2))
+    pruned = np.sort(np.argsort(usage, kind="stable")[:4])
+    wc = conv.weight.detach().numpy()
+    np.testing.assert_array_equal(np.flatnonzero((wc == 0).reshape(8, -1).all(1)), pruned)
+    wl = lin.weight.detach().numpy()
+    np.testing.assert_array_equal(np.flatnonzero((wl == 0).all(0)),
+                                  np.concatenate([np.arange(9 * c, 9 * c + 9) for c in pruned]))
+
+
+def test_structured_pruning_refuses_a_binary_next_layer(data):
+    model = fresh(Recipe(hidden=(16,), weight=("int", "binary"), weight_bits=(2, 1), act_bits=2), data)
+    with pytest.raises(ValueError, match="layer 1: binarized"):
+        Trainer(model, data, TrainConfig(epochs=1), PruneConfig("channels", (0.5, 0.0)), progress=False)
+
+
 @pytest.mark.parametrize("kind, bits, act", [("binary", 1, 1), ("po2", 4, 4)])
 def test_unprunable_layers(data, kind, bits, act):
     model = fresh(Recipe(hidden=(16,), weight=kind, weight_bits=bits, act_bits=act), data)

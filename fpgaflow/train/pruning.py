@@ -1,10 +1,12 @@
-"""Pruning Brevitas layers: magnitude (unstructured) and L1-ranked filters (structured).
+"""Pruning Brevitas layers: magnitude (unstructured) and L1-ranked filters or channels (structured).
 
 Masks go on through ``torch.nn.utils.prune`` (``weight = weight_orig * weight_mask``), so the
 masked weights stay zero while training goes on; :func:`make_permanent` folds them in.
 
 Structured pruning removes a whole output channel (a neuron, or a convolution filter) of one layer
-*and* the matching input columns of the next layer: the pruned channel then feeds nothing, so
+*and* the matching input columns of the next layer, ranked by the L1 norm of the filter
+(``filters``: what the channel computes from) or of the next layer's columns (``channels``: how much
+the next layer uses it, as in channel pruning). The pruned channel then feeds nothing, so
 :func:`fpgaflow.train.slim.slim` can delete it and give exactly the same outputs whatever the
 channel's BatchNorm and activation make of it.
 
@@ -25,7 +27,8 @@ from brevitas.nn import QuantConv2d
 
 log = logging.getLogger(__name__)
 
-METHODS = ("magnitude", "filters")
+METHODS = ("magnitude", "filters", "channels")
+STRUCTURED = ("filters", "channels")
 SCHEDULES = ("oneshot", "gradual")
 
 
@@ -34,9 +37,10 @@ class PruneConfig:
     """How to prune.
 
     Attributes:
-        method: ``magnitude`` (single weights) or ``filters`` (whole neurons / conv filters).
+        method: ``magnitude`` (single weights), ``filters`` or ``channels`` (whole neurons / conv
+            filters, ranked by their own weights or by the next layer's).
         sparsity: the final fraction pruned per layer: one number, or one per compute layer.
-            For ``filters`` it is the fraction of a layer's output channels; the output layer
+            For ``filters`` and ``channels`` it is the fraction of a layer's output channels; the output layer
             (whose channels are the classes) takes 0.
         schedule: ``oneshot`` or ``gradual`` (cubic ramp).
         finetune_epochs: epochs of training with the masks after the dense training.
@@ -61,13 +65,13 @@ class PruneConfig:
         values = [float(self.sparsity)] * layers if isinstance(self.sparsity, (int, float)) else list(self.sparsity)
         if len(values) != layers:
             raise ValueError(f"sparsity: {len(values)} values for {layers} layers")
-        if self.method == "filters" and isinstance(self.sparsity, (int, float)):
+        if self.method in STRUCTURED and isinstance(self.sparsity, (int, float)):
             values[-1] = 0.0
         for i, s in enumerate(values):
             if not 0 <= s < 1:
                 raise ValueError(f"sparsity of layer {i}: {s} is not in [0, 1)")
-        if self.method == "filters" and values[-1] != 0:
-            raise ValueError("filter pruning cannot remove the output layer's channels (the classes); give it 0")
+        if self.method in STRUCTURED and values[-1] != 0:
+            raise ValueError(f"{self.method} pruning cannot remove the output layer's channels (the classes); give it 0")
         if self.finetune_epochs < 1:
             raise ValueError("pruning needs at least one fine-tuning epoch")
         return values
@@ -83,14 +87,21 @@ def cubic_sparsity(t: float, total: float, final: float, initial: float = 0.0) -
     return final + (initial - final) * (1.0 - frac) ** 3
 
 
-def check_prunable(model, sparsities: list[float]) -> None:
-    """Refuse layers whose weights cannot be zero (binarized) or are snapped (power of two)."""
-    for i, ((kind, _, _), s) in enumerate(zip(model.recipe.per_layer(), sparsities)):
-        if s > 0 and kind == "binary":
-            raise ValueError(f"layer {i}: binarized weights are +-1 and cannot be pruned; give it sparsity 0")
-        if s > 0 and kind == "po2":
-            raise ValueError(f"layer {i}: power-of-two layers already zero their small weights and are not "
-                             "pruned; give it sparsity 0")
+def check_prunable(model, sparsities: list[float], method: str = "magnitude") -> None:
+    """Refuse layers whose weights cannot be zero (binarized) or are snapped (power of two).
+
+    Structured pruning also masks the next layer's inputs, so that layer must be prunable too.
+    """
+    kinds = [k for k, _, _ in model.recipe.per_layer()]
+    for i, s in enumerate(sparsities):
+        touched = [i, i + 1] if method in STRUCTURED else [i]
+        for j in touched if s > 0 else []:
+            if kinds[j] == "binary":
+                raise ValueError(f"layer {j}: binarized weights are +-1 and cannot be pruned; give "
+                                 f"{'it' if j == i else f'layer {i}'} sparsity 0")
+            if kinds[j] == "po2":
+                raise ValueError(f"layer {j}: power-of-two layers already zero their small weights and are not "
+                                 f"pruned; give {'it' if j == i else f'layer {i}'} sparsity 0")
 
 
 def effective_weight(layer: nn.Module) -> torch.Tensor:
@@ -115,11 +126,22 @@ def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
     return mask
 
 
-def weakest_channels(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
-    """Indices of the ``round(sparsity * channels)`` output channels of smallest L1 norm."""
-    k = int(round(sparsity * weight.shape[0]))
-    norms = weight.abs().reshape(weight.shape[0], -1).sum(1)
-    return torch.argsort(norms, stable=True)[:k]
+def weakest(norms: torch.Tensor, sparsity: float) -> torch.Tensor:
+    """Indices of the ``round(sparsity * len(norms))`` smallest ``norms`` (ties: lowest index first)."""
+    return torch.argsort(norms, stable=True)[:int(round(sparsity * len(norms)))]
+
+
+def filter_norms(weight: torch.Tensor) -> torch.Tensor:
+    """L1 norm of each output channel's weights (a row, or a conv filter)."""
+    return weight.abs().reshape(weight.shape[0], -1).sum(1)
+
+
+def channel_norms(layer: nn.Module, nxt: nn.Module) -> torch.Tensor:
+    """L1 norm of the next layer's weights reading each output channel of ``layer``."""
+    w = effective_weight(nxt).abs()
+    channels = effective_weight(layer).shape[0]
+    per_position = w.transpose(0, 1).reshape(w.shape[1], -1).sum(1)
+    return per_position.reshape(channels, -1).sum(1)  # a conv feeding a linear layer: H*W columns each
 
 
 def input_positions(layer: nn.Module, nxt: nn.Module, channels: torch.Tensor) -> torch.Tensor:
@@ -143,7 +165,8 @@ def masks_for(model, method: str, sparsities: list[float]) -> dict[int, torch.Te
         if method == "magnitude":
             masks[i] = masks[i] * magnitude_mask(w, s)
         elif s > 0:
-            channels = weakest_channels(w, s)
+            norms = filter_norms(w) if method == "filters" else channel_norms(layer, layers[i + 1])
+            channels = weakest(norms, s)
             masks[i][channels] = 0
             masks[i + 1].index_fill_(1, input_positions(layer, layers[i + 1], channels), 0)
     return {i: m for i, m in masks.items() if not bool(m.all())}

@@ -40,10 +40,16 @@ class Sensitivity:
 
 
 def prunable_indices(model, method: str) -> list[int]:
-    """Compute layers ``method`` may prune: not binarized or power-of-two; not the output for filters."""
-    kinds = [k for k, _, _ in model.recipe.per_layer()]
-    last = len(kinds) - 1
-    return [i for i, k in enumerate(kinds) if k in ("int", "ternary") and not (method == "filters" and i == last)]
+    """Compute layers ``method`` may prune alone (see :func:`fpgaflow.train.pruning.check_prunable`)."""
+    n = len(model.compute_layers())
+    ok = []
+    for i in range(n - 1 if method in pruning.STRUCTURED else n):
+        try:
+            pruning.check_prunable(model, [0.5 if j == i else 0.0 for j in range(n)], method)
+        except ValueError:
+            continue
+        ok.append(i)
+    return ok
 
 
 def sensitivity(model, x: np.ndarray, y: np.ndarray, method: str = "magnitude",

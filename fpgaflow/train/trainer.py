@@ -129,7 +129,7 @@ class Trainer:
         self.progress = progress
         self.sparsities = prune.check(len(model.compute_layers())) if prune is not None else None
         if prune is not None:
-            pruning.check_prunable(model, self.sparsities)
+            pruning.check_prunable(model, self.sparsities, prune.method)
         self.gen = torch.Generator().manual_seed(config.seed)
         self.phase, self.epoch = "train", 0
         self.history: list[dict] = []
