@@ -215,7 +215,8 @@ def _one_or_list(option: str, text: str, cast):
 @click.option("--arch", type=click.Choice(["mlp", "cnv"]), default="mlp", show_default=True)
 @click.option("--hidden", default="64,64,64", show_default=True, help="Hidden fully connected widths.")
 @click.option("--conv", default="16,16,M,32,32,M", show_default=True,
-              help="CNV only: 3x3 conv channels, M for a 2x2 max pool.")
+              help="CNV only: 3x3 conv channels, M for a 2x2 max pool (the default suits 28x28 images; "
+                   "8x8 digits take e.g. 16,16,M).")
 @click.option("--weight", "weight", default="int", show_default=True,
               help="Weight quantizer, one or one per layer: int, binary, ternary, po2.")
 @click.option("--weight-bits", default="2", show_default=True, help="Weight bits, one or one per layer.")
@@ -236,7 +237,9 @@ def _one_or_list(option: str, text: str, cast):
               help="Epochs of fine-tuning with the masks (also per --target-fps candidate).")
 @click.option("--sensitivity", is_flag=True, help="Write the per-layer sensitivity table and plot.")
 @click.option("--board", default="pynq-z2", show_default=True, help="Board for --target-fps.")
-@click.option("--target-fps", type=float, help="Choose per-layer sparsities so the build meets this on --board.")
+@click.option("--target-fps", type=float,
+              help="Choose per-layer sparsities so the build meets this on --board (--prune then only picks the "
+                   "method, filters by default; --sparsity and --schedule are the search's to choose).")
 @click.option("--clock-mhz", type=float, help="Clock for --target-fps [default: the board's].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: train/<dataset>_<arch>].")
 @click.option("--resume", is_flag=True, help="Continue the run whose checkpoint is in --out.")

@@ -99,8 +99,10 @@ def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
     if choosing:  # choices are made on held-out training data, never on the test set
         data, val = data.holdout(options.validation, options.config.seed)
     model = seeded_model(options.recipe, data, options.config.seed)
+    # with a frame-rate target the search chooses the sparsities: the run itself trains dense
+    prune = options.prune if options.target_fps is None else None
     try:
-        trainer = Trainer(model, data, options.config, options.prune, out / CHECKPOINT, options.progress)
+        trainer = Trainer(model, data, options.config, prune, out / CHECKPOINT, options.progress)
     except ValueError as exc:
         raise UserError(f"--prune/--sparsity: {exc}") from None
     if options.resume:
@@ -112,7 +114,7 @@ def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     model = trainer.run()
     summary = {"dataset": data.name, "recipe": options.recipe.to_dict(), "config": asdict(options.config),
-               "prune": asdict(options.prune) if options.prune else None, "history": trainer.history}
+               "prune": asdict(prune) if prune else None, "history": trainer.history}
     echo(f"trained: test accuracy {accuracy(model, data.x_test, data.y_test):.4f}")
     table = None
     if choosing:
