@@ -112,10 +112,10 @@ def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
             raise UserError(f"--resume: {exc}") from None
         echo(f"resuming {out / CHECKPOINT} after {trainer.phase} epoch {trainer.epoch}")
     out.mkdir(parents=True, exist_ok=True)
-    model = trainer.run()
-    summary = {"dataset": data.name, "recipe": options.recipe.to_dict(), "config": asdict(options.config),
-               "prune": asdict(prune) if prune else None, "history": trainer.history}
+    model = trainer.run(stop_after="train")  # the dense model, which the sensitivity analysis looks at
     echo(f"trained: test accuracy {accuracy(model, data.x_test, data.y_test):.4f}")
+    summary = {"dataset": data.name, "recipe": options.recipe.to_dict(), "config": asdict(options.config),
+               "prune": asdict(prune) if prune else None}
     table = None
     if choosing:
         # filter pruning by default: removed neurons shrink the dense layers, which is what a
@@ -126,6 +126,10 @@ def run(options: TrainOptions, echo: Callable[[str], None] = log.info) -> dict:
         write_sensitivity(table, out)
         summary["sensitivity"] = table.to_dict()
         echo("sensitivity (validation accuracy with one layer pruned):\n" + format_sensitivity(table))
+    if prune is not None:
+        model = trainer.run()
+        echo(f"pruned: test accuracy {accuracy(model, data.x_test, data.y_test):.4f}")
+    summary["history"] = trainer.history
     if options.target_fps is not None:
         model = _search(model, val, table, board, options, summary, echo)
     else:

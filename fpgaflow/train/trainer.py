@@ -144,12 +144,16 @@ class Trainer:
             out.append(("prune", self.prune.finetune_epochs))
         return out
 
-    def run(self) -> QuantNet:
-        """Train to the end (from wherever a resumed checkpoint left off); return the model in eval mode."""
+    def run(self, stop_after: str | None = None) -> QuantNet:
+        """Train to the end, or to the end of phase ``stop_after`` (``train``), from wherever a resumed
+        checkpoint left off; return the model in eval mode. A later call goes on from there."""
         with torch_threads(self.config.threads), self._bars() as bars:
+            order = [p for p, _ in self.phases()]
             for phase, epochs in self.phases():
                 if self._phase_done(phase):
                     continue
+                if stop_after is not None and order.index(phase) > order.index(stop_after):
+                    break
                 if phase != self.phase:
                     self.phase, self.epoch = phase, 0
                     self.opt, self.sched = _optimizer(self.model, self.config.lr, epochs)
