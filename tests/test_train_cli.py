@@ -14,6 +14,7 @@ from fpgaflow.train.datasets import digits
 from fpgaflow.train.pruning import PruneConfig
 from fpgaflow.train.recipes import Recipe, build_model
 from fpgaflow.train.trainer import TrainConfig, Trainer, load_checkpoint
+from brevitas_mlps import weight_codes
 from qonnx_run import run_qonnx
 
 RECIPE = Recipe(hidden=(32, 16), weight="int", weight_bits=3, act_bits=3)
@@ -129,6 +130,9 @@ def test_cli_train_and_resume_guard(tmp_path, data):
     # the reported accuracy is the exported model's, as qonnx computes it on the test set
     logits = run_qonnx(out / "model.onnx", data.x_test.reshape(len(data.x_test), -1))
     assert summary["test_accuracy"] == pytest.approx(float((logits.argmax(1) == data.y_test).mean()), abs=1e-9)
+    # the zero fraction of the integer weight codes, as read back from the QONNX file
+    codes = weight_codes(out / "model.onnx")
+    assert summary["code_sparsity"] == pytest.approx([float((c == 0).mean()) for c in codes], abs=1e-9)
     state = load_checkpoint(out / "checkpoint.pt")
     assert (state["phase"], state["epoch"]) == ("train", 1)
 

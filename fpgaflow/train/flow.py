@@ -7,7 +7,8 @@ Everything a run writes goes into its output folder:
 ``model.onnx``
     the slimmed, exported QONNX model, ready for ``fpgaflow build``;
 ``train.json``
-    data set, recipe, settings, per-epoch history, accuracy, per-layer sparsity and widths;
+    data set, recipe, settings, per-epoch history, accuracy, per-layer widths, the fraction of zero
+    weights (``sparsity``) and of zero integer weight codes (``code_sparsity``) per layer;
 ``sensitivity.csv``, ``sensitivity.png``
     the per-layer sensitivity analysis (``--sensitivity`` or ``--target-fps``);
 ``candidates/``, ``build/``
@@ -170,7 +171,9 @@ def _search(model, val, table, board, options: TrainOptions, summary: dict, echo
 
 def _export(model, data, out: Path, summary: dict, echo) -> None:
     summary["test_accuracy"] = accuracy(model, data.x_test, data.y_test)
-    summary["sparsity"] = pruning.layer_sparsity(model)
+    summary["sparsity"] = pruning.layer_sparsity(model)  # zero float weights (pruned)
+    with torch.no_grad():  # zero integer codes: what the hardware skips (quantization adds zeros)
+        summary["code_sparsity"] = [float((l.quant_weight().value == 0).float().mean()) for l in model.compute_layers()]
     summary["widths"] = [int(l.weight.shape[0]) for l in model.compute_layers()]
     summary["nonzero_weights"] = int(sum(int((l.weight.detach() != 0).sum()) for l in model.compute_layers()))
     export_onnx(model, out / "model.onnx")
