@@ -173,7 +173,8 @@ def _export(model, data, out: Path, summary: dict, echo) -> None:
     summary["test_accuracy"] = accuracy(model, data.x_test, data.y_test)
     summary["sparsity"] = pruning.layer_sparsity(model)  # zero float weights (pruned)
     with torch.no_grad():  # zero integer codes: what the hardware skips (quantization adds zeros)
-        summary["code_sparsity"] = [float((l.quant_weight().value == 0).float().mean()) for l in model.compute_layers()]
+        summary["code_sparsity"] = [int((l.quant_weight().value == 0).sum()) / l.weight.numel()
+                                    for l in model.compute_layers()]
     summary["widths"] = [int(l.weight.shape[0]) for l in model.compute_layers()]
     summary["nonzero_weights"] = int(sum(int((l.weight.detach() != 0).sum()) for l in model.compute_layers()))
     export_onnx(model, out / "model.onnx")
