@@ -100,13 +100,11 @@ e.g. to check the power-of-two, ternary and sparsity properties above.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from typing import Callable
 import logging
 import pathlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -131,6 +129,7 @@ from brevitas.quant import (
 from fpgaflow.train.quantizers import BinaryWeight as _BinaryWeightPo2
 from fpgaflow.train.quantizers import Po2Snap as _Po2Snap
 from fpgaflow.train.quantizers import Po2Weight as _Po2CodeWeight
+from fpgaflow.train.trainer import torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -301,21 +300,10 @@ def _linear(in_f: int, out_f: int, bias: bool, quants: dict, w_bits: int) -> Qua
     )
 
 
-@contextlib.contextmanager
-def _single_thread() -> Iterator[None]:
-    """Run torch on one thread, restoring the previous setting afterwards.
-
-    The layers are tiny, so one thread is faster than several (and much
-    faster than oversubscribed cores), and it makes the floating-point
-    reduction order, hence the trained weights, independent of the machine's
-    thread count.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+def _single_thread():
+    """Run torch on one thread (fpgaflow.train's setting): tiny layers train fastest that way, and the
+    reduction order, hence the trained weights, does not depend on the machine's thread count."""
+    return torch_threads(1)
 
 
 def train_mlp(
