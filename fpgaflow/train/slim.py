@@ -14,8 +14,6 @@ import logging
 import torch
 from torch import nn
 
-from brevitas.nn import QuantConv2d
-
 from fpgaflow.train import pruning
 from fpgaflow.train.quantizers import freeze_po2_snap
 from fpgaflow.train.recipes import POOL, QuantNet, build_model
@@ -31,12 +29,7 @@ def dead_channels(model: QuantNet, index: int) -> torch.Tensor:
     kinds = [k for k, _, _ in model.recipe.per_layer()]
     if kinds[index + 1] == "binary":
         return torch.zeros(0, dtype=torch.long)  # +-1 weights are never zero
-    w = nxt.weight.detach()
-    channels = layer.weight.shape[0]
-    if isinstance(layer, QuantConv2d) and not isinstance(nxt, QuantConv2d):
-        used = w.reshape(w.shape[0], channels, -1).abs().sum(dim=(0, 2))
-    else:
-        used = w.abs().transpose(0, 1).reshape(channels, -1).sum(1)
+    used = pruning.channel_norms(layer, nxt)
     return torch.nonzero(used == 0).flatten()
 
 
