@@ -52,7 +52,7 @@ class Design:
         i, o = self.meta["input"], self.meta["output"]
         self.input_shape = i["shape"]
         self.host_in = HostInput(FloatGraph.from_onnx(onnx.load(str(host / "input.onnx"))), i["scale"],
-                                 IntSpec(i["lo"], i["hi"], i["bipolar"]))
+                                 IntSpec(i["lo"], i["hi"], i["bipolar"]), dtype=i.get("dtype"))
         out_graph = FloatGraph.from_onnx(onnx.load(str(host / "output.onnx"))) \
             if (host / "output.onnx").is_file() else None
         self.host_out = HostOutput(np.asarray(o["value_scale"]), out_graph, o["shape"],

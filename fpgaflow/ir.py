@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from qonnx.core.datatype import DataType
 
+from fpgaflow.errors import UserError
 from fpgaflow.deploy.pynq_driver.host_ops import input_codes, output_values, reference_layout
 from fpgaflow.frontend.float_exec import FloatGraph
 
@@ -54,6 +55,30 @@ def ap_type(dt: DataType) -> str:
     return f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
 
 
+def check_annotated(x: np.ndarray, dtype: str | None) -> None:
+    """Raise a UserError unless every value of ``x`` is allowed by the qonnx datatype ``dtype``."""
+    if dtype is None:
+        return
+    dt = DataType[dtype]
+    x = np.asarray(x)
+    if dt == DataType["BIPOLAR"]:
+        ok = np.isin(x, (-1.0, 1.0))
+    else:
+        ok = (x == np.rint(x)) & (x >= dt.min()) & (x <= dt.max())
+    if not np.all(ok):
+        bad = x[~ok].ravel()[0]
+        raise UserError(f"input: the model's input is annotated {dt.name}, but the value {bad} is not one of its "
+                        f"codes ({'-1 or +1' if dt == DataType['BIPOLAR'] else f'integers {int(dt.min())}..{int(dt.max())}'})")
+
+
+def random_codes(dtype: str, shape, rng: np.random.Generator) -> np.ndarray:
+    """Random float32 values of the qonnx integer datatype ``dtype`` (bipolar: -1/+1)."""
+    dt = DataType[dtype]
+    if dt == DataType["BIPOLAR"]:
+        return rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=shape)
+    return rng.integers(int(dt.min()), int(dt.max()), size=shape, endpoint=True).astype(np.float32)
+
+
 @dataclass
 class HostInput:
     """Float pre-processing on the host: the reference's own ops up to the first quantizer.
@@ -64,12 +89,15 @@ class HostInput:
     graph: FloatGraph
     scale: float
     spec: IntSpec
+    dtype: str | None = None  # the model input's qonnx datatype annotation (no input quantizer)
 
     #: Samples per evaluation: keeps the float temporaries in cache (about 2x faster).
     chunk = 512
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """int32 codes (N, features) for the float batch ``x``."""
+        check_annotated(x, self.dtype)
+        x = np.asarray(x).reshape([len(x)] + list(self.graph.shapes[self.graph.input_name][1:]))
         parts = [self._codes(x[i:i + self.chunk]) for i in range(0, len(x), self.chunk)]
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.int32)
 
@@ -134,6 +162,8 @@ class HardwareGraph:
     layers: list
     host_out: HostOutput
     notes: list[str] = field(default_factory=list)
+    #: stream -> the reference tensor it carries: tensor, scale, shape, bipolar, channels (kept ones)
+    stream_tensors: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self):
         if not any(layer.inputs for layer in self.layers):

@@ -27,6 +27,7 @@ def write_host(hg: HardwareGraph, out_dir: Path) -> Path:
     meta = {
         "model": hg.name,
         "input": {"name": hg.input_name, "shape": list(hg.input_shape), "scale": hg.host_in.scale,
+                  "dtype": hg.host_in.dtype,
                   "lo": first.input_specs()[port].lo, "hi": first.input_specs()[port].hi,
                   "bipolar": first.input_specs()[port].bipolar, "elems": first.input_elems()[port]},
         "output": {"name": hg.output_name, "shape": list(hg.host_out.output_shape),
@@ -37,5 +38,6 @@ def write_host(hg: HardwareGraph, out_dir: Path) -> Path:
                    "lo": last.out_spec.lo, "hi": last.out_spec.hi, "bipolar": last.out_spec.bipolar,
                    "elems": last.out_elems},
     }
+    meta["streams"] = hg.stream_tensors
     (host / DESIGN_FILE).write_text(json.dumps(meta, indent=2))
     return host

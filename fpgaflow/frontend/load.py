@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from pathlib import Path
@@ -15,18 +16,23 @@ from qonnx.transformation.gemm_to_matmul import GemmToMatMul
 from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
 from qonnx.util.cleanup import cleanup_model
 
 from fpgaflow.errors import UserError
+from fpgaflow.frontend.validate import validate_model
 
 log = logging.getLogger(__name__)
 
 #: Operators fpgaflow accepts, as Brevitas exports them.
-QUANTIZERS = ("Quant", "IntQuant", "BipolarQuant", "MultiThreshold")
+QUANTIZERS = ("Quant", "IntQuant", "BipolarQuant", "MultiThreshold", "Trunc")
+#: Brevitas' QCDQ export (export_onnx_qcdq), converted to Quant nodes by qonnx.
+QCDQ = ("QuantizeLinear", "DequantizeLinear")
 ELEMENTWISE = ("Add", "Sub", "Mul", "Div", "BatchNormalization", "Relu", "Identity")
 SHAPE_OPS = ("Reshape", "Flatten", "Identity", "Transpose")
 POOLS = ("MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean")
-SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + POOLS + ("MatMul", "Gemm", "Conv", "Pad", "Concat"))
+COMPUTE = ("MatMul", "Conv")
+SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + POOLS + COMPUTE + ("Gemm", "Pad", "Concat"))
 
 
 def read_onnx(path: str | Path) -> onnx.ModelProto:
@@ -49,13 +55,16 @@ def load_model(path: str | Path) -> ModelWrapper:
     """Load ``path`` as a cleaned-up qonnx ModelWrapper with shapes and datatypes inferred.
 
     Runs qonnx's ``cleanup_model`` (shape inference, constant folding, unique readable names),
-    converts Gemm to MatMul, and rejects operators the flow does not support, naming the node.
+    converts Gemm to MatMul and a QCDQ export to Quant nodes, and rejects operators the flow does
+    not support, naming the node. The result's ``host_model`` attribute is the same graph before
+    the QCDQ conversion: the host edges replay the reference's own nodes from it.
     """
     proto = read_onnx(path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = _clean(proto)
+            host_model = _clean(proto)
+            model = _convert_qcdq(host_model)
         for w in caught:  # qonnx's remarks go to the log, not to the user's terminal
             log.debug("qonnx: %s", w.message)
     except UserError:
@@ -68,11 +77,13 @@ def load_model(path: str | Path) -> ModelWrapper:
     if len(inputs) != 1 or len(model.graph.output) != 1:
         raise UserError(f"{path}: fpgaflow needs exactly one graph input and one output, found "
                         f"{len(inputs)} inputs and {len(model.graph.output)} outputs")
-    check_supported(model)
     shape = model.get_tensor_shape(model.graph.input[0].name)
-    if not shape or any(d is None or d <= 0 for d in shape) or shape[0] != 1:
+    if not shape or any(not isinstance(d, int) or d <= 0 for d in shape) or shape[0] != 1:
         raise UserError(f"{path}: input '{model.graph.input[0].name}' has shape {shape}; "
                         "export the model with a fixed shape and batch size 1")
+    check_supported(model)
+    validate_model(model)
+    model.host_model = host_model
     log.debug("loaded %s: %d nodes", path, len(model.graph.node))
     return model
 
@@ -85,6 +96,31 @@ def _clean(proto: onnx.ModelProto) -> ModelWrapper:
     model = model.transform(GiveUniqueNodeNames())
     model = model.transform(InferShapes())
     return model.transform(InferDataTypes())
+
+
+def _convert_qcdq(model: ModelWrapper) -> ModelWrapper:
+    """A copy of ``model`` with QuantizeLinear (Clip) DequantizeLinear chains as qonnx Quant nodes.
+
+    Quant's arithmetic equals QuantizeLinear -> DequantizeLinear only for a zero point of 0 (the
+    rounding of ``x / scale + zp`` and ``round(x / scale) + zp`` differ at ties), which is what
+    Brevitas exports; other zero points are refused.
+    """
+    nodes = [n for n in model.graph.node if n.op_type in QCDQ]
+    if not nodes:
+        return model
+    for node in nodes:
+        zp = model.get_initializer(node.input[2]) if len(node.input) > 2 and node.input[2] else 0
+        if zp is None or np.any(np.asarray(zp) != 0):
+            raise UserError(f"node {node.name} ({node.op_type}): zero point {zp if zp is None else np.asarray(zp).tolist()} "
+                            "is not supported; only symmetric QCDQ quantizers (zero point 0, as Brevitas exports) "
+                            "convert exactly to Quant nodes")
+    converted = ModelWrapper(copy.deepcopy(model.model)).transform(QCDQToQuant())
+    left = [n for n in converted.graph.node if n.op_type in QCDQ]
+    if left:
+        raise UserError(f"node {left[0].name} ({left[0].op_type}): not part of a QuantizeLinear -> [Clip ->] "
+                        "DequantizeLinear chain with constant scales, which is the only QCDQ form fpgaflow reads")
+    converted = converted.transform(InferShapes())
+    return converted.transform(InferDataTypes())
 
 
 def _give_gemms_a_bias(model: ModelWrapper) -> None:
@@ -100,10 +136,34 @@ def _give_gemms_a_bias(model: ModelWrapper) -> None:
             node.input.append(name)
 
 
+def host_tail(model: ModelWrapper) -> set[str]:
+    """Names of the nodes downstream of the last MatMul/Conv: they may run on the host.
+
+    Which of them are the last layer's activation (hardware) and which are the float tail (host)
+    the streamliner decides; any operator the reference can run may be in the tail.
+    """
+    order = list(model.graph.node)
+    computes = [i for i, n in enumerate(order) if n.op_type in COMPUTE + ("Gemm",)]
+    if not computes:
+        return set()
+    reached, names = set(order[computes[-1]].output), set()
+    for node in order[computes[-1] + 1:]:
+        if any(i in reached for i in node.input):
+            reached.update(node.output)
+            names.add(node.name)
+    return names
+
+
 def check_supported(model: ModelWrapper) -> None:
-    """Raise a UserError naming the first node whose operator fpgaflow does not support."""
+    """Raise a UserError naming the first node whose operator fpgaflow does not support.
+
+    Nodes after the last MatMul/Conv (a Softmax, ArgMax, TopK, a final scaling ...) run on the
+    host with the reference's arithmetic and may be any operator.
+    """
+    tail = host_tail(model)
     for node in model.graph.node:
-        if node.op_type in SUPPORTED_OPS:
+        if node.op_type in SUPPORTED_OPS or node.name in tail:
             continue
-        raise UserError(f"node {node.name} ({node.op_type}): operator not supported; supported operators: "
-                        f"{', '.join(sorted(SUPPORTED_OPS))}")
+        raise UserError(f"node {node.name} ({node.op_type}): operator not supported before the last "
+                        f"MatMul/Conv layer; supported operators: {', '.join(sorted(SUPPORTED_OPS))} "
+                        "(after the last layer, any operator runs on the host)")

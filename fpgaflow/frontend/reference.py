@@ -16,6 +16,8 @@ class Reference:
         self.input_name = self.model.graph.input[0].name
         self.output_name = self.model.graph.output[0].name
         self.input_shape = self.model.get_tensor_shape(self.input_name)
+        #: Every tensor a node computes (what ``run`` can return).
+        self.tensors = {o for n in self.model.graph.node for o in n.output}
 
     def run(self, x: np.ndarray, tensors: tuple[str, ...] = ()) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Outputs for the batch ``x`` and the values of the named intermediate ``tensors``."""

@@ -44,6 +44,10 @@ def remove_dead_neurons(hg: HardwareGraph) -> list[str]:
             fold = constant & ~unused & drop
             offset = (codes[fold][:, None] * b.weights[fold]).sum(axis=0)
             keep = ~drop
+            carried = hg.stream_tensors.get(a.outputs[0])
+            if carried is not None:
+                kept = np.arange(len(drop)) if carried["channels"] is None else np.asarray(carried["channels"])
+                carried["channels"] = kept[keep].tolist()
             a.weights = a.weights[:, keep]
             a.table.values = a.table.values[keep]
             b.weights = b.weights[keep]

@@ -86,6 +86,8 @@ def activation_source(model: ModelWrapper, tensor: str, consumer: str) -> tuple[
             lo = int(min_int(signed, narrow, bits)) - int(zp)
             hi = int(max_int(signed, narrow, bits)) - int(zp)
             return scale * mult, IntSpec(lo, hi), prod
+        if op == "Trunc":
+            return trunc_source(model, prod, mult, consumer)
         if op == "BipolarQuant":
             return scalar_param(model, prod, 1, "scale") * mult, IntSpec(-1, 1, bipolar=True), prod
         if op == "MultiThreshold":
@@ -100,6 +102,33 @@ def activation_source(model: ModelWrapper, tensor: str, consumer: str) -> tuple[
             return out_scale * mult, IntSpec(int(base), int(base) + thr.shape[-1]), prod
         raise UserError(f"node {consumer}: its input '{tensor}' comes from {prod.name} ({op}), not from an "
                         "activation quantizer; quantize it (e.g. Brevitas QuantIdentity) first")
+
+
+def trunc_source(model: ModelWrapper, node, mult: float, consumer: str) -> tuple[float, IntSpec, object]:
+    """(scale, integer range, node) of a qonnx Trunc's output (Brevitas' TruncAvgPool2d).
+
+    Trunc (v1: x, scale, zero point, input bits, output bits) drops the low ``in - out`` bits of
+    ``round(x / scale + zp)`` and rescales by ``scale``; v2 (x, scale, zero point, input bits,
+    output scale, output bits) clamps to the output bits and rescales by the output scale. The
+    output's signedness is its input's.
+    """
+    if len(node.input) < 5:
+        raise UserError(f"node {node.name} (Trunc): needs 5 inputs (v1) or 6 (v2), has {len(node.input)}")
+    zp = scalar_param(model, node, 2, "zero point")
+    if zp != 0:
+        raise UserError(f"node {node.name} (Trunc): zero point {zp} is not supported; use 0")
+    v2 = len(node.input) >= 6
+    out_bits = scalar_param(model, node, 5 if v2 else 4, "output bit width")
+    if out_bits != int(out_bits) or not 1 <= out_bits <= 32:
+        raise UserError(f"node {node.name} (Trunc): output bit width {out_bits} must be an integer in 1..32")
+    scale = scalar_param(model, node, 4 if v2 else 1, "output scale" if v2 else "scale")
+    if v2:
+        signed, narrow = bool(node_attr(node, "signed", 1)), bool(node_attr(node, "narrow", 0))
+    else:
+        _, in_spec, _ = activation_source(model, node.input[0], consumer)
+        signed, narrow = in_spec.lo < 0, False
+    bits = int(out_bits)
+    return scale * mult, IntSpec(int(min_int(signed, narrow, bits)), int(max_int(signed, narrow, bits))), node
 
 
 def weight_codes(model: ModelWrapper, matmul, out_axis: int = 1) -> tuple[np.ndarray, np.ndarray, IntSpec]:

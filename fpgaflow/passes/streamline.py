@@ -35,6 +35,7 @@ from fpgaflow.layers.pool import Pool
 from fpgaflow.layers.sliding_window import SlidingWindow
 from fpgaflow.layers.thresholding import Thresholding
 from fpgaflow.layers.vector_unit import VectorUnit
+from fpgaflow.passes.input_edge import input_edge, static_tensors
 from fpgaflow.passes.quant_params import (
     activation_source,
     c_identifier,
@@ -72,15 +73,6 @@ class QTensor:
 
 def _is_pow2(x: float) -> bool:
     return x > 0 and math.frexp(x)[0] == 0.5
-
-
-def static_tensors(model: ModelWrapper) -> set[str]:
-    """Tensors that do not depend on the graph input: initializers and constant sub-expressions."""
-    known = {i.name for i in model.graph.initializer}
-    for node in model.graph.node:
-        if all(i in known for i in node.input if i):
-            known.update(node.output)
-    return known
 
 
 def _map_graph(model, nodes, src, dst) -> FloatGraph:
@@ -452,23 +444,6 @@ def _check_compute_input(model, node):
         raise UserError(f"node {node.name} ({node.op_type}): input shape {shape}; fpgaflow needs {what}")
 
 
-def _host_input_nodes(model, static: set[str], boundary: str) -> list:
-    """The float nodes from the graph input to the input quantizer's output ``boundary``: a chain."""
-    chain, t = [], boundary
-    while (prod := model.find_producer(t)) is not None:
-        chain.append(prod)
-        dyn = [i for i in prod.input if i and i not in static]
-        if len(dyn) != 1:
-            raise UserError(f"node {prod.name} ({prod.op_type}): joins branches before the first quantizer")
-        t = dyn[0]
-    chain.reverse()
-    for node in chain[:-1]:
-        if len(model.find_consumers(node.output[0]) or []) > 1:
-            raise UserError(f"node {node.name} ({node.op_type}) feeds several nodes before the first quantizer; "
-                            "quantize the input first (e.g. Brevitas QuantIdentity)")
-    return chain
-
-
 def _host_output_nodes(model, builder: _Builder, last) -> tuple[str, list]:
     """The tensor the host reads (the last layer's quantizer output, or its raw output) and the
     float nodes from it to the graph output."""
@@ -485,6 +460,24 @@ def _host_output_nodes(model, builder: _Builder, last) -> tuple[str, list]:
     order = {n.name: i for i, n in enumerate(model.graph.node)}
     tail.sort(key=lambda n: order[n.name])
     return src, tail
+
+
+def _host_tail_graph(model, src: str, output_name: str) -> FloatGraph:
+    """The float nodes from ``src`` to the graph output, taken from the model before the QCDQ
+    conversion and other rewrites (``model.host_model``): the reference's own nodes."""
+    host_model = getattr(model, "host_model", model)
+    if host_model.get_tensor_shape(src) is None and host_model.find_producer(src) is None:
+        host_model = model
+    tail, frontier = [], [src]
+    while frontier:
+        t = frontier.pop()
+        for node in host_model.find_consumers(t) or []:
+            if node not in tail:
+                tail.append(node)
+                frontier.extend(node.output)
+    order = {n.name: i for i, n in enumerate(host_model.graph.node)}
+    tail.sort(key=lambda n: order[n.name])
+    return FloatGraph.from_model(host_model, tail, src, output_name)
 
 
 def _insert_duplicates(layers: list) -> list:
@@ -533,18 +526,15 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
     input_name, output_name = model.graph.input[0].name, model.graph.output[0].name
     first = computes[0]
     _check_compute_input(model, first)
-    _, _, qnode = activation_source(model, first.input[0], f"{first.name} ({first.op_type})")
-    boundary = qnode.output[0]  # the input quantizer's output: the first tensor on the accelerator
-    x_scale, x_spec, _ = activation_source(model, boundary, f"{first.name} ({first.op_type})")
-    host_nodes = _host_input_nodes(model, static, boundary)
-    host_in = HostInput(FloatGraph.from_model(model, host_nodes, input_name, boundary), x_scale, x_spec)
+    edge = input_edge(model, first)
+    host_in = HostInput(edge.graph, edge.scale, edge.spec, dtype=edge.dtype)
 
     builder = _Builder(model, static, stop=set())
     src, tail = _host_output_nodes(model, builder, computes[-1])
     builder.stop = {n.name for n in tail}
     builder.last_compute = computes[-1].name
-    builder.tensors[boundary] = QTensor(IN_STREAM, x_scale, x_spec, model.get_tensor_shape(boundary))
-    builder.done = {n.name for n in host_nodes}
+    builder.tensors[edge.boundary] = QTensor(IN_STREAM, edge.scale, edge.spec, model.get_tensor_shape(edge.boundary))
+    builder.done = {n.name for n in edge.nodes}
     for node in dynamic:
         if node.name in builder.done or node.name in builder.stop:
             continue
@@ -557,12 +547,39 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
     if others:
         raise UserError(f"{name}: the last layer's output {src} is also read by {', '.join(others)}")
     producer.outputs = tuple(OUT_STREAM if s == t.stream else s for s in producer.outputs)
+    stream_tensors = _stream_tensors(builder, t.stream)
     channels = producer.out_elems // (int(np.prod(t.shape[2:])) if len(t.shape) == 4 else 1)
     vscale = np.broadcast_to(np.asarray(t.scale, dtype=np.float64), (channels,)).copy()
-    graph = FloatGraph.from_model(model, tail, src, output_name) if tail else None
+    graph = _host_tail_graph(model, src, output_name) if tail else None
     host_out = HostOutput(vscale, graph, model.get_tensor_shape(output_name),
                           chw=tuple(t.shape[1:]) if len(t.shape) == 4 else None)
     host_out.source_tensor = src
     layers = _insert_duplicates(builder.layers)
-    return HardwareGraph(name=name, input_name=input_name, input_shape=model.get_tensor_shape(input_name),
-                         output_name=output_name, host_in=host_in, layers=layers, host_out=host_out)
+    return HardwareGraph(name=name, input_name=input_name, input_shape=host_model_input_shape(model),
+                         output_name=output_name, host_in=host_in, layers=layers, host_out=host_out,
+                         stream_tensors=stream_tensors)
+
+
+def host_model_input_shape(model) -> list[int]:
+    """The model input's shape as the user's model declares it (before any rewrite)."""
+    host_model = getattr(model, "host_model", model)
+    return host_model.get_tensor_shape(host_model.graph.input[0].name)
+
+
+def _stream_tensors(builder: _Builder, out_stream: str) -> dict[str, dict]:
+    """Per accelerator stream, the reference tensor it carries: its first quantized tensor."""
+    specs = {IN_STREAM: None}
+    for layer in builder.layers:
+        for stream in layer.outputs:
+            specs[stream] = layer.out_spec
+    found = {}
+    for tensor, qt in builder.tensors.items():
+        if qt.stream in found or qt.stream not in specs:
+            continue
+        spec = qt.spec if specs[qt.stream] is None else specs[qt.stream]
+        scale = np.asarray(qt.scale, dtype=np.float64)
+        found[qt.stream] = {"tensor": tensor, "scale": scale.tolist(), "shape": [int(d) for d in qt.shape],
+                            "bipolar": bool(spec.bipolar), "channels": None}
+    if out_stream in found:
+        found[OUT_STREAM] = found.pop(out_stream)
+    return found
