@@ -102,7 +102,10 @@ class HostInput:
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.int32)
 
     def _codes(self, x: np.ndarray) -> np.ndarray:
-        return input_codes(self.graph(x), self.scale)
+        values = self.graph(x)
+        if values.ndim == 3:  # a 1-D map (N, C, L) streams as the (N, C, L, 1) map it is in hardware
+            values = values[..., None]
+        return input_codes(values, self.scale)
 
 
 @dataclass
@@ -127,7 +130,7 @@ class HostOutput:
     def __call__(self, ints: np.ndarray) -> np.ndarray:
         value = output_values(ints, self.value_scale, self.offset, self.chw)
         if self.graph is not None:
-            value = self.graph(value)
+            value = self.graph(value.reshape([len(value)] + self.graph.shapes[self.graph.input_name][1:]))
         return value.reshape([len(ints)] + list(self.output_shape[1:]))
 
 

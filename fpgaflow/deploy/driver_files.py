@@ -13,8 +13,8 @@ import onnx
 
 from fpgaflow.deploy import pynq_driver
 from fpgaflow.deploy.pynq_driver.accelerator import CONSTANTS_FILE, DESIGN_FILE
-from fpgaflow.deploy.pynq_driver.host_ops import OPS
-from fpgaflow.frontend.float_exec import FloatGraph
+from fpgaflow.deploy.pynq_driver.host_ops import supported_ops
+from fpgaflow.frontend.float_exec import FloatGraph, node_opset
 from fpgaflow.ir import HardwareGraph
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,13 @@ def _attribute(attr: onnx.AttributeProto):
     return value
 
 
+def node_data(node: onnx.NodeProto, opset: int) -> dict:
+    """One node as the driver's JSON description: op, inputs, outputs, attributes and the opset the
+    reference runs it with (Softmax-like ops depend on it)."""
+    return {"op": node.op_type, "inputs": list(node.input), "outputs": list(node.output),
+            "attrs": {a.name: _attribute(a) for a in node.attribute if a.name != "out_dtype"}, "opset": opset}
+
+
 def host_graph_data(graph: FloatGraph | None, prefix: str, constants: dict) -> dict | None:
     """``graph`` as the driver's JSON description; its constants go into ``constants`` under ``prefix``."""
     if graph is None:
@@ -41,16 +48,25 @@ def host_graph_data(graph: FloatGraph | None, prefix: str, constants: dict) -> d
     for name, value in graph.constants.items():
         keys[name] = f"{prefix}{len(keys)}"
         constants[keys[name]] = np.asarray(value)
-    nodes = [{"op": n.op_type, "inputs": list(n.input), "outputs": list(n.output),
-              "attrs": {a.name: _attribute(a) for a in n.attribute if a.name != "out_dtype"}} for n in graph.nodes]
+    nodes = [node_data(n, node_opset(graph.opsets, n)) for n in graph.nodes]
     return {"nodes": nodes, "constants": keys, "shapes": graph.shapes, "input": graph.input_name,
             "output": graph.output_name}
+
+
+def annotation(dtype: str | None) -> dict | None:
+    """The input's integer datatype annotation for the driver: name and code range, or None."""
+    if dtype is None:
+        return None
+    from qonnx.core.datatype import DataType
+
+    dt = DataType[dtype]
+    return {"name": dt.name, "min": int(dt.min()), "max": int(dt.max())}
 
 
 def unsupported_host_ops(hg: HardwareGraph) -> list[str]:
     """Host-side ops the numpy driver cannot run (the board would need onnxruntime for them)."""
     graphs = [g for g in (hg.host_in.graph, hg.host_out.graph) if g is not None]
-    return sorted({n.op_type for g in graphs for n in g.nodes} - set(OPS) - {"Reshape", "Flatten"})
+    return sorted({n.op_type for g in graphs for n in g.nodes} - supported_ops())
 
 
 def write_driver(hg: HardwareGraph, out_dir: Path, layouts: tuple) -> Path:
@@ -70,7 +86,8 @@ def write_driver(hg: HardwareGraph, out_dir: Path, layouts: tuple) -> Path:
     design = {
         "model": hg.name,
         "input": {"shape": list(hg.input_shape), "scale": float(hg.host_in.scale), "axis": layouts[0].to_dict(),
-                  "graph": host_graph_data(hg.host_in.graph, "input_", constants)},
+                  "graph": host_graph_data(hg.host_in.graph, "input_", constants),
+                  "annotated": annotation(hg.host_in.dtype)},
         "output": {"shape": list(host_out.output_shape),
                    "value_scale": np.asarray(host_out.value_scale, dtype=np.float64).tolist(),
                    "offset": np.broadcast_to(host_out.offset, (layouts[1].elems,)).astype(np.int64).tolist(),

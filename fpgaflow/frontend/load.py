@@ -20,6 +20,7 @@ from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
 from qonnx.util.cleanup import cleanup_model
 
 from fpgaflow.errors import UserError
+from fpgaflow.frontend.conv1d import Conv1dAs2d, has_1d_layers
 from fpgaflow.frontend.validate import validate_model
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def load_model(path: str | Path) -> ModelWrapper:
             warnings.simplefilter("always")
             host_model = _clean(proto)
             model = _convert_qcdq(host_model)
+            if has_1d_layers(model):
+                model = ModelWrapper(copy.deepcopy(model.model)).transform(Conv1dAs2d())
         for w in caught:  # qonnx's remarks go to the log, not to the user's terminal
             log.debug("qonnx: %s", w.message)
     except UserError:

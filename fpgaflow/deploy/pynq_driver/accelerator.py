@@ -154,7 +154,11 @@ class Accelerator:
                 x = x.reshape((len(x),) + want)
             else:
                 raise ValueError(f"input shape {list(x.shape)}; the model takes (N, {', '.join(map(str, want))})")
-        return input_codes(self._host_in(x), self.design["input"]["scale"])
+        _check_annotated(x, self.design["input"].get("annotated"))
+        values = self._host_in(x)
+        if values.ndim == 3:  # a 1-D map (N, C, L) streams as (N, C, L, 1)
+            values = values[..., None]
+        return input_codes(values, self.design["input"]["scale"])
 
     def dequantize(self, ints: np.ndarray) -> np.ndarray:
         """The accelerator's integer outputs (N, elems) -> the model's float output."""
@@ -162,7 +166,7 @@ class Accelerator:
         value = output_values(ints, np.asarray(out["value_scale"]), np.asarray(out["offset"], dtype=np.int64),
                               tuple(out["chw"]) if out["chw"] else None)
         if self._host_out is not None:
-            value = self._host_out(value)
+            value = self._host_out(value.reshape([len(value)] + list(self._host_out.shapes[self._host_out.input_name][1:])))
         return value.reshape([len(ints)] + list(out["shape"][1:]))
 
     def execute_codes(self, codes: np.ndarray) -> np.ndarray:
@@ -184,6 +188,17 @@ class Accelerator:
         """The arg-max class of each input."""
         y = self.execute(x)
         return y.reshape(len(y), -1).argmax(axis=1)
+
+
+def _check_annotated(x: np.ndarray, annotated: dict | None) -> None:
+    """An input annotated with an integer datatype (no input quantizer) takes only its codes."""
+    if annotated is None:
+        return
+    lo, hi = annotated["min"], annotated["max"]
+    ok = np.isin(x, (-1.0, 1.0)) if annotated["name"] == "BIPOLAR" else (x == np.rint(x)) & (x >= lo) & (x <= hi)
+    if not np.all(ok):
+        raise ValueError(f"the model's input is annotated {annotated['name']}: every value must be one of its "
+                         f"codes ({lo}..{hi}{', -1 or +1' if annotated['name'] == 'BIPOLAR' else ''})")
 
 
 def _host_graph(data: dict | None, constants: dict) -> HostGraph | None:
