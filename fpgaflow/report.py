@@ -119,8 +119,10 @@ def format_report(report: dict) -> str:
               f"{report['cycles']['latency']} cycles, {report['fps']:,.0f} frames/s"]
     c = report.get("csim")
     if c:
-        lines.append(f"csim vs execute_onnx: {c['samples']} inputs, bit-exact: {'yes' if c['bit_exact'] else 'NO'}, "
-                     f"max |diff| {c['max_abs_diff']:.3g}")
+        ints = {True: "identical", False: "DIFFER", None: "not checked"}[c.get("integers_equal")]
+        lines.append(f"csim vs execute_onnx: {c['samples']} inputs, bit-exact: {'yes' if c['bit_exact'] else 'NO'} "
+                     f"(integers on {len(c.get('streams_checked', []))} streams: {ints}; float outputs: "
+                     f"{'identical' if c.get('float_identical') else 'max |diff| %.3g' % c['max_abs_diff']})")
     else:
         lines.append("csim: skipped (--no-csim)")
     return "\n".join(lines) + "\n"

@@ -9,9 +9,8 @@ import pytest
 
 from fpgaflow.boards import load_board
 from fpgaflow.build import BuildOptions, build
-from fpgaflow.csim import run_csim
 from fpgaflow.frontend.reference import Reference
-from fpgaflow.verify import compare, random_inputs
+from fpgaflow.verify import compare_on, random_inputs
 
 MODELS = Path(__file__).parent / "models"
 
@@ -31,11 +30,11 @@ def csim_vs_reference(model_path: Path, build_dir: Path, n: int, seed: int = 1, 
     """C simulation against qonnx's execute_onnx on ``n`` inputs (a quarter with sigma 2).
 
     With ``extreme``, a few inputs far outside any training range (+-1e3, zeros) are added.
+    The result has ``integers_equal`` (every stream's codes and the last layer's integers identical
+    to the reference's tensors), ``float_identical`` and ``bit_exact`` (both).
     """
     reference = Reference(model_path)
     x = random_inputs(reference.input_shape, n, seed)
     if extreme:
         x[:3] = np.stack([np.full(x.shape[1:], 1e3), np.full(x.shape[1:], -1e3), np.zeros(x.shape[1:])])
-    ref_out, _ = reference.run(x)
-    got = run_csim(build_dir, x)
-    return compare(ref_out, got.outputs)
+    return compare_on(model_path=model_path, build_dir=build_dir, x=x)

@@ -161,7 +161,8 @@ def problem(outcome: Outcome, out: Path) -> str | None:
 
 # ------------------------------------------------------------------ base builds, shared between workers
 
-_EXECUTABLES = ("hls/csim_build/csim", "hls/csim_build/csim.sha256", "sim/engine", "sim/engine.sha256")
+#: The compiled executables of a build directory (each with its ``.sha256`` source digest).
+_EXECUTABLE_DIRS = ("hls/csim_build", "sim")
 
 
 @pytest.fixture(scope="session")
@@ -193,11 +194,13 @@ def base_build(base: str, shared: Path) -> Path:
 
 def seed_out_dir(base_out: Path, out: Path) -> None:
     """Copy the base's compiled executables (and their source digests) into a fresh build directory."""
-    for rel in _EXECUTABLES:
-        src = base_out / rel
-        if src.exists():
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, out / rel)
+    for rel in _EXECUTABLE_DIRS:
+        for stamp in (base_out / rel).glob("*.sha256"):
+            exe = stamp.with_suffix("")
+            if exe.is_file():
+                (out / rel).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(exe, out / rel / exe.name)
+                shutil.copy2(stamp, out / rel / stamp.name)
 
 
 def run_mutant(mutant: mutants.Mutant, work: Path, shared: Path) -> tuple[Outcome, str | None]:

@@ -33,6 +33,7 @@ def write_host(hg: HardwareGraph, out_dir: Path) -> Path:
         "output": {"name": hg.output_name, "shape": list(hg.host_out.output_shape),
                    "value_scale": np.asarray(hg.host_out.value_scale, dtype=np.float64).tolist(),
                    "source_tensor": getattr(hg.host_out, "source_tensor", None),
+                   "source_bias": getattr(hg.host_out, "source_bias", None),
                    "offset": np.broadcast_to(hg.host_out.offset, (last.out_elems,)).astype(np.int64).tolist(),
                    "chw": list(hg.host_out.chw) if hg.host_out.chw else None,
                    "lo": last.out_spec.lo, "hi": last.out_spec.hi, "bipolar": last.out_spec.bipolar,

@@ -180,7 +180,7 @@ def insert_width_converters(layers: list) -> list:
     return out
 
 
-def balance_sparse_channels(layers: list) -> None:
+def balance_sparse_channels(layers: list, stream_tensors: dict | None = None) -> None:
     """Order each sparse layer's output channels by non-zero count (busiest first).
 
     Channels in the same neuron fold then have similar work, so no PE idles long. The
@@ -192,11 +192,18 @@ def balance_sparse_channels(layers: list) -> None:
         if not isinstance(layer, MatrixVectorUnit) or not layer.is_sparse:
             continue
         nxt = readers.get(layer.outputs[0])
+        passed = [layer.outputs[0]]
         while isinstance(nxt, (SlidingWindow, StreamWidthConverter)) or (isinstance(nxt, Pool) and nxt.mode == "max"):
+            passed.append(nxt.outputs[0])
             nxt = readers.get(nxt.outputs[0])
         if not isinstance(nxt, MatrixVectorUnit):
             continue  # the output, a branch or a depthwise layer: keep the order
         order = np.argsort(-(layer.weights != 0).sum(axis=0), kind="stable")
+        for stream in passed:  # the reference tensors these streams carry, in the new channel order
+            carried = (stream_tensors or {}).get(stream)
+            if carried is not None:
+                kept = np.arange(len(order)) if carried["channels"] is None else np.asarray(carried["channels"])
+                carried["channels"] = kept[order].tolist()
         layer.weights = layer.weights[:, order]
         if layer.table is not None:
             layer.table.values = layer.table.values[order]

@@ -462,6 +462,18 @@ def _host_output_nodes(model, builder: _Builder, last) -> tuple[str, list]:
     return src, tail
 
 
+def _leading_bias(model, tail: list, src: str) -> dict | None:
+    """A tail that starts by adding a constant bias to ``src`` (a Gemm's bias): its output and bias."""
+    first = tail[0] if tail else None
+    if first is None or first.op_type != "Add" or src not in first.input:
+        return None
+    other = [i for i in first.input if i != src]
+    bias = constant(model, other[0]) if len(other) == 1 else None
+    if bias is None:
+        return None
+    return {"tensor": first.output[0], "bias": np.asarray(bias, dtype=np.float64).tolist()}
+
+
 def _host_tail_graph(model, src: str, output_name: str) -> FloatGraph:
     """The float nodes from ``src`` to the graph output, taken from the model before the QCDQ
     conversion and other rewrites (``model.host_model``): the reference's own nodes."""
@@ -554,6 +566,7 @@ def streamline(model: ModelWrapper, name: str) -> HardwareGraph:
     host_out = HostOutput(vscale, graph, model.get_tensor_shape(output_name),
                           chw=tuple(t.shape[1:]) if len(t.shape) == 4 else None)
     host_out.source_tensor = src
+    host_out.source_bias = _leading_bias(model, tail, src)
     layers = _insert_duplicates(builder.layers)
     return HardwareGraph(name=name, input_name=input_name, input_shape=host_model_input_shape(model),
                          output_name=output_name, host_in=host_in, layers=layers, host_out=host_out,

@@ -1,0 +1,117 @@
+"""Patterns of real-world QONNX exports build bit-exact against execute_onnx on 500 inputs.
+
+Each model comes from :mod:`edge_models` (Brevitas exports, one onnx edit for the annotated
+input). The build's own check runs the C simulation and ``execute_onnx(...,
+return_full_exec_context=True)`` on 500 inputs: the integer codes on every accelerator stream
+that carries a reference tensor, and the last layer's integers, must be identical
+(``np.array_equal``), and so must the final float outputs. The test then re-checks the final
+outputs itself against execute_onnx on fresh inputs, with the driver's numpy host edges too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import edge_models
+from fpgaflow.boards import load_board
+from fpgaflow.build import BuildOptions, build
+from fpgaflow.csim import Design, run_csim
+from fpgaflow.deploy.pynq_driver.host_ops import TOLERANCE
+from fpgaflow.frontend.reference import Reference
+from fpgaflow.verify import random_inputs
+from test_driver import load_driver
+from test_errors import assert_user_error, run_cli
+
+SAMPLES = 500
+FAST = ["mlp_softmax", "qkeras_style_softmax", "annotated_bipolar_input_mlp", "qcdq_mlp", "conv1d_net",
+        "trunc_avgpool_net", "binarized_tied_logits_mlp"]
+
+
+def build_checked(path, out_dir) -> dict:
+    options = BuildOptions(board=load_board("pynq-z2"), out_dir=out_dir, csim=True, csim_samples=SAMPLES)
+    return build(path, options)
+
+
+def assert_bit_exact(report: dict, min_streams: int) -> None:
+    csim = report["csim"]
+    assert csim["samples"] == SAMPLES
+    assert csim["streams_equal"] and len(csim["streams_checked"]) >= min_streams, csim
+    assert csim["ints_equal"] is not False and csim["integers_equal"], csim
+    assert csim["float_identical"] and csim["max_abs_diff"] == 0.0, csim
+    assert csim["bit_exact"], csim
+
+
+def assert_outputs_identical(path, build_dir, n: int = 40, seed: int = 7) -> None:
+    """Fresh inputs: the C simulation's outputs equal execute_onnx's, sample by sample."""
+    design = Design(build_dir)
+    x = random_inputs(design.input_shape, n, seed, dtype=design.host_in.dtype)
+    ref, _ = Reference(path).run(x)
+    got = run_csim(build_dir, x).outputs
+    assert np.array_equal(ref.reshape(got.shape), got)
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_pattern_builds_bit_exact(tmp_path, name):
+    path = edge_models.BUILDERS[name](tmp_path)
+    report = build_checked(path, tmp_path / "build")
+    assert_bit_exact(report, min_streams=2)
+    assert_outputs_identical(path, tmp_path / "build")
+
+
+def test_softmax_tail_runs_on_the_host_and_in_the_driver(tmp_path):
+    path = edge_models.mlp_softmax(tmp_path)
+    build_checked(path, tmp_path / "build")
+    host = onnx.load(str(tmp_path / "build" / "host" / "output.onnx"))
+    assert [n.op_type for n in host.graph.node][-1] == "Softmax"
+    design = Design(tmp_path / "build")
+    x = random_inputs(design.input_shape, 20, seed=3)
+    got = load_driver(tmp_path / "build").Accelerator(backend="csim").execute(x)
+    ref, _ = Reference(path).run(x)
+    np.testing.assert_allclose(got, ref, **TOLERANCE["Softmax"])  # numpy's exp vs onnxruntime's
+    assert np.array_equal(got.argmax(1), ref.argmax(1))
+
+
+def test_conv1d_keeps_the_models_input_shape(tmp_path):
+    path = edge_models.conv1d_net(tmp_path)
+    build_checked(path, tmp_path / "build")
+    design = Design(tmp_path / "build")
+    assert design.input_shape == [1, 8, 64]
+    assert design.meta["streams"]["in"]["shape"] == [1, 8, 64, 1]
+
+
+def test_trunc_becomes_a_thresholding_layer(tmp_path):
+    path = edge_models.trunc_avgpool_net(tmp_path)
+    report = build_checked(path, tmp_path / "build")
+    kinds = [layer["kind"] for layer in report["layers"]]
+    assert "sumpool" in kinds and "thresholding" in kinds, kinds
+
+
+def test_annotated_input_rejects_values_outside_its_datatype(tmp_path):
+    path = edge_models.annotated_bipolar_input_mlp(tmp_path)
+    build_checked(path, tmp_path / "build")
+    np.save(tmp_path / "x.npy", np.full((2, 600), 0.5, dtype=np.float32))
+    rc, err = run_cli("csim", tmp_path / "build", "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    assert_user_error(rc, err, "BIPOLAR", "0.5")
+
+
+def test_qcdq_with_a_nonzero_zero_point_is_refused(tmp_path):
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="QuantizeLinear_0"),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["xq"], name="DequantizeLinear_0"),
+             helper.make_node("MatMul", ["xq", "w"], ["y"], name="MatMul_0")]
+    inits = [numpy_helper.from_array(np.array(0.05, np.float32), "s"), numpy_helper.from_array(np.array(3, np.uint8), "z"),
+             numpy_helper.from_array(np.ones((4, 2), np.float32), "w")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], initializer=inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(tmp_path / "zp.onnx"))
+    rc, err = run_cli("build", tmp_path / "zp.onnx", "--out", tmp_path / "out", "--quiet")
+    assert_user_error(rc, err, "(QuantizeLinear)", "zero point")
+
+
+@pytest.mark.slow
+def test_finn_cnv_1w1a_builds_bit_exact(tmp_path):
+    path = edge_models.cnv_1w1a(tmp_path)
+    report = build_checked(path, tmp_path / "build")
+    assert_bit_exact(report, min_streams=8)
