@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,14 @@ from fpgaflow.frontend.reference import Reference
 from fpgaflow.verify import compare_on, random_inputs
 
 MODELS = Path(__file__).parent / "models"
+
+
+@pytest.fixture(scope="session")
+def tclsh() -> str:
+    """The tclsh that runs the generated TCL against recording stubs (scripts/install_system_packages.sh)."""
+    path = shutil.which("tclsh")
+    assert path, "tclsh is missing: run 'bash scripts/install_system_packages.sh' (Debian package tcl)"
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ from fpgaflow.deploy.board_scripts import axi_word_bits, run_bitstream, write_bo
 from fpgaflow.errors import UserError
 from test_errors import assert_user_error, run_cli
 
-needs_tclsh = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not installed")
+# tclsh comes from scripts/install_system_packages.sh (Debian package tcl): a missing one fails.
+needs_tclsh = pytest.mark.usefixtures("tclsh")
 
 # Every Vivado command the script may call. Object getters return the object's name, a few queries
 # return what a finished run would; everything else is recorded, one call per line, fields split by \x1f

@@ -22,7 +22,7 @@ source hls.tcl
 """
 
 
-@pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not installed")
+@pytest.mark.usefixtures("tclsh")  # from scripts/install_system_packages.sh: a missing one fails
 def test_hls_tcl_records_the_design(models_dir, tmp_path):
     report = build_model(models_dir / "TFC_1W1A.onnx", tmp_path / "b", clock_mhz=125)
     hls = tmp_path / "b" / "hls"
