@@ -450,6 +450,11 @@ def _host_output_nodes(model, builder: _Builder, last) -> tuple[str, list]:
     ew = builder.ew_chain(last.output[0])
     qpos = [i for i, n in enumerate(ew) if n.op_type in QUANTIZERS]
     src = ew[qpos[-1]].output[0] if qpos else last.output[0]
+    return src, _downstream(model, src)
+
+
+def _downstream(model, src: str) -> list:
+    """Every node that depends on ``src``, in graph order."""
     tail, frontier = [], [src]
     while frontier:
         t = frontier.pop()
@@ -458,8 +463,7 @@ def _host_output_nodes(model, builder: _Builder, last) -> tuple[str, list]:
                 tail.append(node)
                 frontier.extend(node.output)
     order = {n.name: i for i, n in enumerate(model.graph.node)}
-    tail.sort(key=lambda n: order[n.name])
-    return src, tail
+    return sorted(tail, key=lambda n: order[n.name])
 
 
 def _leading_bias(model, tail: list, src: str) -> dict | None:
@@ -480,16 +484,7 @@ def _host_tail_graph(model, src: str, output_name: str) -> FloatGraph:
     host_model = getattr(model, "host_model", model)
     if host_model.get_tensor_shape(src) is None and host_model.find_producer(src) is None:
         host_model = model
-    tail, frontier = [], [src]
-    while frontier:
-        t = frontier.pop()
-        for node in host_model.find_consumers(t) or []:
-            if node not in tail:
-                tail.append(node)
-                frontier.extend(node.output)
-    order = {n.name: i for i, n in enumerate(host_model.graph.node)}
-    tail.sort(key=lambda n: order[n.name])
-    return FloatGraph.from_model(host_model, tail, src, output_name)
+    return FloatGraph.from_model(host_model, _downstream(host_model, src), src, output_name)
 
 
 def _insert_duplicates(layers: list) -> list:
