@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fpgaflow.errors import json_value
+
 from fpgaflow.boards import Board
 from fpgaflow.estimate.resources import UTILISATION_LIMIT, budget, design_totals, over_budget, stream_rows
 
@@ -55,7 +57,7 @@ def make_report(model: str, board: Board, clock_mhz: float, layers, csim: dict |
 def write_report(report: dict, out_dir: Path, sim: dict | None = None) -> None:
     """Write report.json, report.txt and report.html (charts of cycles, stalls, resources) into ``out_dir``."""
     out_dir = Path(out_dir)
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2))
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=json_value))
     (out_dir / "report.txt").write_text(format_report(report))
     (out_dir / "report.html").write_text(format_html(report, sim))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fpgaflow.errors import json_value
+
 import numpy as np
 import onnx
 
@@ -40,5 +42,5 @@ def write_host(hg: HardwareGraph, out_dir: Path) -> Path:
                    "elems": last.out_elems},
     }
     meta["streams"] = hg.stream_tensors
-    (host / DESIGN_FILE).write_text(json.dumps(meta, indent=2))
+    (host / DESIGN_FILE).write_text(json.dumps(meta, indent=2, default=json_value))
     return host

@@ -8,6 +8,8 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from fpgaflow.errors import json_value
+
 import numpy as np
 import onnx
 
@@ -94,7 +96,7 @@ def write_driver(hg: HardwareGraph, out_dir: Path, layouts: tuple) -> Path:
                    "chw": list(host_out.chw) if host_out.chw else None, "axis": layouts[1].to_dict(),
                    "graph": host_graph_data(host_out.graph, "output_", constants)},
     }
-    (driver / DESIGN_FILE).write_text(json.dumps(design, indent=1))
+    (driver / DESIGN_FILE).write_text(json.dumps(design, indent=1, default=json_value))
     np.savez(driver / CONSTANTS_FILE, **constants)
     shutil.copyfile(Path(str(resources.files("fpgaflow.notebooks"))) / NOTEBOOK, driver / "deploy_on_pynq.ipynb")
     missing = unsupported_host_ops(hg)

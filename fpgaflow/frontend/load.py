@@ -86,6 +86,7 @@ def load_model(path: str | Path) -> ModelWrapper:
                         "export the model with a fixed shape and batch size 1")
     check_supported(model)
     validate_model(model)
+    _reference_runs(host_model)
     model.host_model = host_model
     log.debug("loaded %s: %d nodes", path, len(model.graph.node))
     return model
@@ -99,6 +100,31 @@ def _clean(proto: onnx.ModelProto) -> ModelWrapper:
     model = model.transform(GiveUniqueNodeNames())
     model = model.transform(InferShapes())
     return model.transform(InferDataTypes())
+
+
+def _reference_runs(model: ModelWrapper) -> None:
+    """Run the model once with qonnx's execute_onnx (the reference) on a zero input and check the
+    output against its declared shape: a damaged graph fails here with the reference's reason."""
+    from qonnx.core.datatype import DataType
+    from qonnx.core.onnx_exec import execute_onnx
+
+    inp, out = model.graph.input[0], model.graph.output[0]
+    if inp.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+        raise UserError(f"input '{inp.name}': element type "
+                        f"{onnx.TensorProto.DataType.Name(inp.type.tensor_type.elem_type)}; fpgaflow takes float32 inputs")
+    shape = model.get_tensor_shape(inp.name)
+    value = 1.0 if model.get_tensor_datatype(inp.name) == DataType["BIPOLAR"] else 0.0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = execute_onnx(model, {inp.name: np.full(shape, value, dtype=np.float32)})[out.name]
+    except Exception as exc:  # the reference itself cannot run the graph
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UserError(f"execute_onnx (the reference) cannot run the model: {type(exc).__name__}: {first[:300]}") from None
+    declared = [d.dim_value for d in out.type.tensor_type.shape.dim]
+    if declared and list(np.shape(result)) != declared:
+        raise UserError(f"output '{out.name}': declared shape {declared}, but the graph computes "
+                        f"{list(np.shape(result))}; fix the output's shape or the nodes before it")
 
 
 def _convert_qcdq(model: ModelWrapper) -> ModelWrapper:
