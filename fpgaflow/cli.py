@@ -63,6 +63,10 @@ def main(ctx: click.Context, debug: bool) -> None:
     """Quantized neural networks (QONNX) to bit-exact streaming HLS accelerators."""
     ctx.obj = {"debug": debug}
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not debug:  # onnxruntime's own warnings (shape merges of a user's model) would break the one-line errors
+        import onnxruntime
+
+        onnxruntime.set_default_logger_severity(4)  # fatal only
 
 
 @main.command()

@@ -10,6 +10,9 @@ outputs itself against execute_onnx on fresh inputs, with the driver's numpy hos
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -35,6 +38,35 @@ def build_checked(path, out_dir) -> dict:
     return build(path, options)
 
 
+@dataclass
+class Built:
+    path: Path
+    out: Path
+    report: dict
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """``built(name)``: the model made by ``edge_models.BUILDERS[name]`` and its checked build, once per worker.
+
+    The tests of one model share an ``xdist_group`` (:func:`group`), so each model is built once.
+    """
+    cache: dict[str, Built] = {}
+
+    def get(name: str) -> Built:
+        if name not in cache:
+            root = tmp_path_factory.mktemp(name)
+            path = edge_models.BUILDERS[name](root)
+            cache[name] = Built(path, root / "build", build_checked(path, root / "build"))
+        return cache[name]
+
+    return get
+
+
+def group(name: str):
+    return pytest.mark.xdist_group(f"real_pattern_{name}")
+
+
 def assert_bit_exact(report: dict, min_streams: int) -> None:
     csim = report["csim"]
     assert csim["samples"] == SAMPLES
@@ -53,47 +85,44 @@ def assert_outputs_identical(path, build_dir, n: int = 40, seed: int = 7) -> Non
     assert np.array_equal(ref.reshape(got.shape), got)
 
 
-@pytest.mark.parametrize("name", FAST)
-def test_pattern_builds_bit_exact(tmp_path, name):
-    path = edge_models.BUILDERS[name](tmp_path)
-    report = build_checked(path, tmp_path / "build")
-    assert_bit_exact(report, min_streams=2)
-    assert_outputs_identical(path, tmp_path / "build")
+@pytest.mark.parametrize("name", [pytest.param(n, marks=group(n)) for n in FAST])
+def test_pattern_builds_bit_exact(built, name):
+    b = built(name)
+    assert_bit_exact(b.report, min_streams=2)
+    assert_outputs_identical(b.path, b.out)
 
 
-def test_softmax_tail_runs_on_the_host_and_in_the_driver(tmp_path):
-    path = edge_models.mlp_softmax(tmp_path)
-    build_checked(path, tmp_path / "build")
-    host = onnx.load(str(tmp_path / "build" / "host" / "output.onnx"))
+@group("mlp_softmax")
+def test_softmax_tail_runs_on_the_host_and_in_the_driver(built):
+    b = built("mlp_softmax")
+    host = onnx.load(str(b.out / "host" / "output.onnx"))
     assert [n.op_type for n in host.graph.node][-1] == "Softmax"
-    design = Design(tmp_path / "build")
+    design = Design(b.out)
     x = random_inputs(design.input_shape, 20, seed=3)
-    got = load_driver(tmp_path / "build").Accelerator(backend="csim").execute(x)
-    ref, _ = Reference(path).run(x)
+    got = load_driver(b.out).Accelerator(backend="csim").execute(x)
+    ref, _ = Reference(b.path).run(x)
     np.testing.assert_allclose(got, ref, **TOLERANCE["Softmax"])  # numpy's exp vs onnxruntime's
     assert np.array_equal(got.argmax(1), ref.argmax(1))
 
 
-def test_conv1d_keeps_the_models_input_shape(tmp_path):
-    path = edge_models.conv1d_net(tmp_path)
-    build_checked(path, tmp_path / "build")
-    design = Design(tmp_path / "build")
+@group("conv1d_net")
+def test_conv1d_keeps_the_models_input_shape(built):
+    design = Design(built("conv1d_net").out)
     assert design.input_shape == [1, 8, 64]
     assert design.meta["streams"]["in"]["shape"] == [1, 8, 64, 1]
 
 
-def test_trunc_becomes_a_thresholding_layer(tmp_path):
-    path = edge_models.trunc_avgpool_net(tmp_path)
-    report = build_checked(path, tmp_path / "build")
-    kinds = [layer["kind"] for layer in report["layers"]]
+@group("trunc_avgpool_net")
+def test_trunc_becomes_a_thresholding_layer(built):
+    kinds = [layer["kind"] for layer in built("trunc_avgpool_net").report["layers"]]
     assert "sumpool" in kinds and "thresholding" in kinds, kinds
 
 
-def test_annotated_input_rejects_values_outside_its_datatype(tmp_path):
-    path = edge_models.annotated_bipolar_input_mlp(tmp_path)
-    build_checked(path, tmp_path / "build")
+@group("annotated_bipolar_input_mlp")
+def test_annotated_input_rejects_values_outside_its_datatype(built, tmp_path):
+    b = built("annotated_bipolar_input_mlp")
     np.save(tmp_path / "x.npy", np.full((2, 600), 0.5, dtype=np.float32))
-    rc, err = run_cli("csim", tmp_path / "build", "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    rc, err = run_cli("csim", b.out, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
     assert_user_error(rc, err, "BIPOLAR", "0.5")
 
 

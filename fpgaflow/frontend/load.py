@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
 from google.protobuf.message import DecodeError
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.extract_conv_bias import ExtractBiasFromConv
@@ -21,7 +22,7 @@ from qonnx.util.cleanup import cleanup_model
 
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.conv1d import Conv1dAs2d, has_1d_layers
-from fpgaflow.frontend.validate import validate_model
+from fpgaflow.frontend.validate import validate_bit_widths, validate_model
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def load_model(path: str | Path) -> ModelWrapper:
                         "export the model with a fixed shape and batch size 1")
     check_supported(model)
     validate_model(model)
-    _reference_runs(host_model)
+    _reference_runs(proto, host_model)
     model.host_model = host_model
     log.debug("loaded %s: %d nodes", path, len(model.graph.node))
     return model
@@ -94,30 +95,43 @@ def load_model(path: str | Path) -> ModelWrapper:
 
 def _clean(proto: onnx.ModelProto) -> ModelWrapper:
     model = cleanup_model(ModelWrapper(proto))
+    validate_bit_widths(model)
     model = model.transform(ExtractBiasFromConv())  # a Conv bias becomes an explicit Add
     _give_gemms_a_bias(model)
+    before = {i.name for i in model.graph.initializer}
     model = model.transform(GemmToMatMul())
+    for init in model.graph.initializer:  # qonnx writes alpha and beta as float64 (exact in float32)
+        if init.name not in before and init.data_type == onnx.TensorProto.DOUBLE:
+            model.set_initializer(init.name, numpy_helper.to_array(init).astype(np.float32))
     model = model.transform(GiveUniqueNodeNames())
     model = model.transform(InferShapes())
     return model.transform(InferDataTypes())
 
 
-def _reference_runs(model: ModelWrapper) -> None:
-    """Run the model once with qonnx's execute_onnx (the reference) on a zero input and check the
-    output against its declared shape: a damaged graph fails here with the reference's reason."""
+def _reference_runs(proto: onnx.ModelProto, model: ModelWrapper) -> None:
+    """Run the reference (:class:`Reference`: qonnx's execute_onnx on the user's model) once on a
+    constant input and check the output against its declared shape: a damaged graph fails here
+    with the reference's reason. ``model`` is the cleaned graph, for the input's type."""
     from qonnx.core.datatype import DataType
-    from qonnx.core.onnx_exec import execute_onnx
+
+    from fpgaflow.frontend.reference import Reference
 
     inp, out = model.graph.input[0], model.graph.output[0]
     if inp.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
         raise UserError(f"input '{inp.name}': element type "
                         f"{onnx.TensorProto.DataType.Name(inp.type.tensor_type.elem_type)}; fpgaflow takes float32 inputs")
+    if out.name not in {o for n in model.graph.node for o in n.output}:
+        raise UserError(f"output '{out.name}': no node computes it; name a tensor that a node outputs")
     shape = model.get_tensor_shape(inp.name)
     value = 1.0 if model.get_tensor_datatype(inp.name) == DataType["BIPOLAR"] else 0.0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = execute_onnx(model, {inp.name: np.full(shape, value, dtype=np.float32)})[out.name]
+            reference = Reference(proto)
+            _shapes_known(reference.model)
+            result, _ = reference.run(np.full([1] + list(shape), value, dtype=np.float32))
+    except UserError:
+        raise
     except Exception as exc:  # the reference itself cannot run the graph
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise UserError(f"execute_onnx (the reference) cannot run the model: {type(exc).__name__}: {first[:300]}") from None
@@ -125,6 +139,15 @@ def _reference_runs(model: ModelWrapper) -> None:
     if declared and list(np.shape(result)) != declared:
         raise UserError(f"output '{out.name}': declared shape {declared}, but the graph computes "
                         f"{list(np.shape(result))}; fix the output's shape or the nodes before it")
+
+
+def _shapes_known(model: ModelWrapper) -> None:
+    """execute_onnx needs every tensor's shape; name the first node whose output shape is unknown."""
+    for node in model.graph.node:
+        for name in node.output:
+            if model.get_tensor_shape(name) is None:
+                raise UserError(f"node {node.name} ({node.op_type}): the shape of its output '{name}' cannot be "
+                                "inferred from its inputs and attributes; check them")
 
 
 def _convert_qcdq(model: ModelWrapper) -> ModelWrapper:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import onnx
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
 
 class Reference:
-    """execute_onnx on ``path`` after qonnx's cleanup (which execute_onnx needs for shapes)."""
+    """execute_onnx on ``source`` (a model file or an onnx ModelProto) after qonnx's cleanup
+    (which execute_onnx needs for shapes)."""
 
-    def __init__(self, path):
-        self.model = cleanup_model(ModelWrapper(str(path)))
+    def __init__(self, source):
+        wrapped = ModelWrapper(copy.deepcopy(source) if isinstance(source, onnx.ModelProto) else str(source))
+        self.model = cleanup_model(wrapped)
         self.input_name = self.model.graph.input[0].name
         self.output_name = self.model.graph.output[0].name
         self.input_shape = self.model.get_tensor_shape(self.input_name)

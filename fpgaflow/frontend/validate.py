@@ -52,6 +52,24 @@ def _broadcasts(node, value: np.ndarray, shape, what: str) -> None:
                     "use one value per tensor or per output channel")
 
 
+def _bit_width(model: ModelWrapper, node) -> int:
+    bits = _const(model, node, 3, "bit width")
+    if bits.size != 1 or not np.isfinite(bits.ravel()[0]) or bits.ravel()[0] != int(bits.ravel()[0]) \
+            or not 1 <= bits.ravel()[0] <= MAX_BITS:
+        _fail(node, f"bit width {bits.ravel().tolist()} must be one integer in 1..{MAX_BITS}")
+    return int(bits.ravel()[0])
+
+
+def validate_bit_widths(model: ModelWrapper) -> None:
+    """Raise a UserError naming the first Quant node whose bit width is not one integer in 1..32.
+
+    Run before qonnx's datatype inference, which spends minutes on bit widths like 1e10.
+    """
+    for node in model.graph.node:
+        if node.op_type in ("Quant", "IntQuant"):
+            _bit_width(model, node)
+
+
 def _check_quant(model: ModelWrapper, node, static: set[str]) -> None:
     shape = model.get_tensor_shape(node.input[0])
     scale = _const(model, node, 1, "scale")
@@ -61,13 +79,12 @@ def _check_quant(model: ModelWrapper, node, static: set[str]) -> None:
     if node.op_type == "BipolarQuant":
         return
     zp = _const(model, node, 2, "zero point")
-    bits = _const(model, node, 3, "bit width")
     _broadcasts(node, zp, shape, "zero point")
-    if bits.size != 1 or bits.ravel()[0] != int(bits.ravel()[0]) or not 1 <= bits.ravel()[0] <= MAX_BITS:
-        _fail(node, f"bit width {bits.ravel().tolist()} must be one integer in 1..{MAX_BITS}")
-    b = int(bits.ravel()[0])
+    b = _bit_width(model, node)
     if np.any(zp != np.rint(zp)) or np.any(np.abs(zp) >= 2.0 ** b):
         _fail(node, f"zero point {zp.ravel()[:4].tolist()} must be an integer inside the {b}-bit range")
+    if b == 1 and _attr(node, "narrow", 0) == 1:
+        _fail(node, "a 1-bit narrow-range quantizer has the single value 0; use narrow=0 or more bits")
     mode = str(_attr(node, "rounding_mode", "ROUND")).upper()
     if mode not in ROUNDING_MODES:
         _fail(node, f"rounding_mode '{mode}' is not one of qonnx's: {', '.join(ROUNDING_MODES)}")
@@ -94,12 +111,21 @@ def _check_multithreshold(model: ModelWrapper, node) -> None:
         _fail(node, "thresholds must be sorted ascending along the levels")
 
 
+def _check_finite_constants(model: ModelWrapper, node) -> None:
+    for index, name in enumerate(node.input):
+        value = model.get_initializer(name) if name else None
+        if value is not None and np.issubdtype(np.asarray(value).dtype, np.floating) and not np.all(np.isfinite(value)):
+            _fail(node, f"its constant input {index} ('{name}') holds NaN or infinite values; no fixed-point "
+                        "hardware computes them")
+
+
 def validate_model(model: ModelWrapper) -> None:
     """Raise a UserError naming the first node with malformed quantizer parameters or attributes."""
     from fpgaflow.passes.input_edge import static_tensors
 
     static = static_tensors(model)
     for node in model.graph.node:
+        _check_finite_constants(model, node)
         if node.op_type in ("Quant", "IntQuant", "BipolarQuant"):
             _check_quant(model, node, static)
         elif node.op_type == "MultiThreshold":
