@@ -54,14 +54,13 @@ def _broadcasts(node, value: np.ndarray, shape, what: str) -> None:
 
 def _bit_width(model: ModelWrapper, node) -> int:
     bits = _const(model, node, 3, "bit width")
-    if bits.size != 1 or not np.isfinite(bits.ravel()[0]) or bits.ravel()[0] != int(bits.ravel()[0]) \
-            or not 1 <= bits.ravel()[0] <= MAX_BITS:
+    if bits.size != 1 or bits.ravel()[0] != int(bits.ravel()[0]) or not 1 <= bits.ravel()[0] <= MAX_BITS:
         _fail(node, f"bit width {bits.ravel().tolist()} must be one integer in 1..{MAX_BITS}")
     return int(bits.ravel()[0])
 
 
 def validate_bit_widths(model: ModelWrapper) -> None:
-    """Raise a UserError naming the first Quant node whose bit width is not one integer in 1..32.
+    """Raise a UserError naming the first Quant node whose bit width is not one integer in 1..MAX_BITS.
 
     Run before qonnx's datatype inference, which spends minutes on bit widths like 1e10.
     """
