@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from qonnx.core.datatype import DataType
 
-from fpgaflow.errors import UserError
-from fpgaflow.deploy.pynq_driver.host_ops import input_codes, output_values, reference_layout
+from fpgaflow.annotation import check_annotated
+from fpgaflow.streamio import input_codes, output_values, reference_layout
 from fpgaflow.frontend.float_exec import FloatGraph
 
 
@@ -34,9 +34,11 @@ class IntSpec:
     def bits(self) -> int:
         return self.dtype.bitwidth()
 
-    def ctype(self) -> str:
-        """The ap_int type of one element in HLS C++."""
-        return ap_type(self.dtype)
+
+#: Stream names of the accelerator's own input and output.
+IN_STREAM, OUT_STREAM = "in", "out"
+#: FIFO depth of a stream before the cycle simulation sizes it.
+DEFAULT_FIFO_DEPTH = 2
 
 
 def smallest_dtype(lo: int, hi: int) -> DataType:
@@ -46,37 +48,6 @@ def smallest_dtype(lo: int, hi: int) -> DataType:
         return DataType[f"UINT{max(1, int(hi).bit_length())}"]
     bits = max((-lo - 1).bit_length(), hi.bit_length()) + 1
     return DataType[f"INT{bits}"]
-
-
-def ap_type(dt: DataType) -> str:
-    """ap_int/ap_uint spelling of an integer or bipolar DataType."""
-    if dt == DataType["BIPOLAR"] or dt == DataType["BINARY"]:
-        return "ap_uint<1>"
-    return f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
-
-
-def check_annotated(x: np.ndarray, dtype: str | None) -> None:
-    """Raise a UserError unless every value of ``x`` is allowed by the qonnx datatype ``dtype``."""
-    if dtype is None:
-        return
-    dt = DataType[dtype]
-    x = np.asarray(x)
-    if dt == DataType["BIPOLAR"]:
-        ok = np.isin(x, (-1.0, 1.0))
-    else:
-        ok = (x == np.rint(x)) & (x >= dt.min()) & (x <= dt.max())
-    if not np.all(ok):
-        bad = x[~ok].ravel()[0]
-        raise UserError(f"input: the model's input is annotated {dt.name}, but the value {bad} is not one of its "
-                        f"codes ({'-1 or +1' if dt == DataType['BIPOLAR'] else f'integers {int(dt.min())}..{int(dt.max())}'})")
-
-
-def random_codes(dtype: str, shape, rng: np.random.Generator) -> np.ndarray:
-    """Random float32 values of the qonnx integer datatype ``dtype`` (bipolar: -1/+1)."""
-    dt = DataType[dtype]
-    if dt == DataType["BIPOLAR"]:
-        return rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=shape)
-    return rng.integers(int(dt.min()), int(dt.max()), size=shape, endpoint=True).astype(np.float32)
 
 
 @dataclass
@@ -134,10 +105,6 @@ class HostOutput:
         return value.reshape([len(ints)] + list(self.output_shape[1:]))
 
 
-#: Stream names of the accelerator's own input and output.
-IN_STREAM, OUT_STREAM = "in", "out"
-#: FIFO depth of a stream before the cycle simulation sizes it.
-DEFAULT_FIFO_DEPTH = 2
 
 
 def wire_chain(layers: list) -> list:
@@ -146,6 +113,27 @@ def wire_chain(layers: list) -> list:
         layer.inputs = (IN_STREAM,) if i == 0 else (layers[i - 1].outputs[0],)
         layer.outputs = (OUT_STREAM,) if i == len(layers) - 1 else (f"{layer.name}_out",)
     return layers
+
+
+@dataclass
+class Stream:
+    """One FIFO of the accelerator: who writes it, who reads it, what it carries and how deep it is.
+
+    ``producer`` / ``consumer`` are layer names (None: the accelerator's input / output port).
+    """
+
+    name: str
+    producer: str | None
+    consumer: str | None
+    spec: IntSpec
+    width: int
+    elems: int
+    depth: int = DEFAULT_FIFO_DEPTH
+
+    @property
+    def tokens(self) -> int:
+        """Tokens per frame."""
+        return self.elems // self.width
 
 
 @dataclass
@@ -161,12 +149,14 @@ class HardwareGraph:
     input_name: str
     input_shape: list[int]
     output_name: str
-    host_in: HostInput
+    host_in: HostInput | None
     layers: list
-    host_out: HostOutput
+    host_out: HostOutput | None
     notes: list[str] = field(default_factory=list)
     #: stream -> the reference tensor it carries: tensor, scale, shape, bipolar, channels (kept ones)
     stream_tensors: dict[str, dict] = field(default_factory=dict)
+    #: FIFO depth per stream, once the cycle simulation has sized them (else DEFAULT_FIFO_DEPTH).
+    depths: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
         if not any(layer.inputs for layer in self.layers):
@@ -189,6 +179,33 @@ class HardwareGraph:
     def last(self):
         """The layer writing the accelerator output."""
         return self.producer(OUT_STREAM)
+
+    def streams(self) -> list[Stream]:
+        """Every stream: the accelerator input, the streams between layers (in layer order), the output."""
+        first, last = self.first, self.last
+        port = list(first.inputs).index(IN_STREAM)
+        found = [Stream(IN_STREAM, None, first.name, first.input_specs()[port], first.input_widths()[port],
+                        first.input_elems()[port], self.depths.get(IN_STREAM, DEFAULT_FIFO_DEPTH))]
+        for layer in self.layers:
+            for stream in layer.outputs:
+                if stream == OUT_STREAM:
+                    continue
+                reader = self.consumers(stream)
+                found.append(Stream(stream, layer.name, reader[0].name if reader else None, layer.out_spec,
+                                    layer.out_width, layer.out_elems, self.depths.get(stream, DEFAULT_FIFO_DEPTH)))
+        found.append(Stream(OUT_STREAM, last.name, None, last.out_spec, last.out_width, last.out_elems,
+                            self.depths.get(OUT_STREAM, DEFAULT_FIFO_DEPTH)))
+        return found
+
+    @property
+    def source(self) -> Stream:
+        """The accelerator's input stream."""
+        return self.streams()[0]
+
+    @property
+    def sink(self) -> Stream:
+        """The accelerator's output stream."""
+        return self.streams()[-1]
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         """The integer model in numpy: codes in, the last layer's integers out."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -13,12 +12,13 @@ import numpy as np
 
 from fpgaflow import __version__
 from fpgaflow.boards import Board
-from fpgaflow.deploy.pynq_driver.packing import StreamLayout
-from fpgaflow.ir import DEFAULT_FIFO_DEPTH, IN_STREAM, OUT_STREAM, HardwareGraph, IntSpec
+from fpgaflow.codegen.binding import code_type
+from fpgaflow.codegen.bindings import bind
+from fpgaflow.interface import TOP
+from fpgaflow.ir import HardwareGraph, Stream
+from fpgaflow.streamio import StreamLayout
 
 log = logging.getLogger(__name__)
-
-TOP = "fpgaflow_top"
 
 
 def templates_dir() -> Path:
@@ -41,40 +41,15 @@ def c_initializer(values: np.ndarray, hex_words: bool = False) -> str:
     return "{" + ",\n".join(c_initializer(v, hex_words) for v in values) + "}"
 
 
-@dataclass
-class StreamDecl:
-    name: str
-    ctype: str
-    width: int
-    depth: int
-
-
-@dataclass
-class Endpoint:
-    spec: IntSpec
-    width: int
-    elems: int
-
-    @property
-    def ctype(self) -> str:
-        return self.spec.ctype()
-
-    @property
-    def axis(self) -> StreamLayout:
-        """The AXI4-Stream port carrying this end's tokens."""
-        return StreamLayout(self.elems, self.width, self.spec.bits, self.spec.lo, self.spec.hi, self.spec.bipolar)
-
-
-def endpoints(hg: HardwareGraph) -> tuple[Endpoint, Endpoint]:
-    """The accelerator's input and output streams."""
-    first, last = hg.first, hg.last
-    port = list(first.inputs).index(IN_STREAM)
-    return (Endpoint(first.input_specs()[port], first.input_widths()[port], first.input_elems()[port]),
-            Endpoint(last.out_spec, last.out_width, last.out_elems))
+def port_view(stream: Stream) -> dict:
+    """What the templates need of the accelerator's input or output stream."""
+    return {"ctype": code_type(stream.spec).hw, "width": stream.width, "elems": stream.elems, "spec": stream.spec,
+            "axis": StreamLayout(stream.elems, stream.width, stream.spec.bits, stream.spec.lo, stream.spec.hi,
+                                 stream.spec.bipolar)}
 
 
 def _layer_view(layer) -> dict:
-    binding = layer.binding()
+    binding = bind(layer)
     config = f"{layer.name}_config"
     types = [(k, type(v)(v.hw.replace("{config}", config), v.csim)) for k, v in binding.types.items()]
     types += [(f"{a.role}_t", a.ctype) for a in binding.arrays]
@@ -88,6 +63,16 @@ def _layer_view(layer) -> dict:
 
 def write_hls(hg: HardwareGraph, board: Board, clock_mhz: float, out_dir: Path,
               fifo_depths: dict[str, int] | None = None) -> Path:
+    """Render ``out_dir/hls`` for ``hg`` on ``board``: see :func:`render_hls`.
+
+    ``fifo_depths`` (default: the graph's own ``depths``) are the sized FIFO depths.
+    """
+    if fifo_depths is not None:
+        hg.depths = dict(fifo_depths)
+    return render_hls(hg, board.part, clock_mhz, out_dir)
+
+
+def render_hls(hg: HardwareGraph, part: str, clock_mhz: float, out_dir: Path) -> Path:
     """Render ``out_dir/hls`` for ``hg``: config.h, params.h, top.cpp, testbench.cpp, hls.tcl.
 
     The fpgaflow kernel headers are copied next to the sources so the folder builds on its own
@@ -95,19 +80,16 @@ def write_hls(hg: HardwareGraph, board: Board, clock_mhz: float, out_dir: Path,
     """
     hls = Path(out_dir) / "hls"
     hls.mkdir(parents=True, exist_ok=True)
-    fifo_depths = fifo_depths or {}
-    layers = hg.layers
-    streams = [StreamDecl(s, layer.out_spec.ctype(), layer.out_width, fifo_depths.get(s, DEFAULT_FIFO_DEPTH))
-               for layer in layers for s in layer.outputs if s != OUT_STREAM]
-    views = [_layer_view(layer) for layer in layers]
-    source, sink = endpoints(hg)
-    headers = sorted({v["binding"].header for v in views})
+    streams = hg.streams()
+    inner = [{"name": s.name, "ctype": code_type(s.spec).hw, "width": s.width, "depth": s.depth}
+             for s in streams[1:-1]]
+    views = [_layer_view(layer) for layer in hg.layers]
     context = {
-        "version": __version__, "model": hg.name, "top": TOP, "layers": views, "streams": streams,
-        "headers": headers, "part": board.part, "period_ns": f"{1000.0 / clock_mhz:.3f}",
-        "input": source, "output": sink,
+        "version": __version__, "model": hg.name, "top": TOP, "layers": views, "streams": inner,
+        "headers": sorted({v["binding"].header for v in views}), "part": part,
+        "period_ns": f"{1000.0 / clock_mhz:.3f}", "input": port_view(streams[0]), "output": port_view(streams[-1]),
         # Frames between the two AXI adapters: the batch-end flags' FIFO holds one per frame.
-        "frames_in_flight": len(layers) + 2,
+        "frames_in_flight": len(hg.layers) + 2,
     }
     env = _environment()
     for template, target in (("config.h.j2", "config.h"), ("params.h.j2", "params.h"), ("top.cpp.j2", "top.cpp"),

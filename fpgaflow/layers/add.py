@@ -7,12 +7,13 @@ shifts the coarser one left so both count units of the finer scale, and adds:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape, stream_schedule
+from fpgaflow.layers.base import LayerKit, StreamShape, stream_schedule
 
 
 @dataclass
@@ -49,18 +50,15 @@ class AddStreams(LayerKit):
     def pe_simd(self):
         return (self.pe, 1)
 
+    def follow_widths(self, in_widths, reader_width):
+        """As wide as the producers write, dividing the channels."""
+        self.pe = math.gcd(self.elems, in_widths[0] or 1, in_widths[1] or 1)
+
     def stream_shape(self):
         return StreamShape(self.pe, self.pe, self.elems, self.elems)
 
     def reference(self, a, b):
         return (np.asarray(a, dtype=np.int64) << self.shift_a) + (np.asarray(b, dtype=np.int64) << self.shift_b)
-
-    def binding(self):
-        return Binding(header="fpgaflow/add.h", function="fpgaflow::add_streams",
-                       constants={"pe": self.pe, "tokens": self.elems // self.pe, "shift_a": self.shift_a,
-                                  "shift_b": self.shift_b},
-                       types={"a_t": CType(self.a_spec.ctype()), "b_t": CType(self.b_spec.ctype()),
-                              "out_t": CType(self.out_spec.ctype())})
 
     def cycles(self):
         return self.elems // self.pe

@@ -1,67 +1,16 @@
-"""What every layer kit provides, and the typed template binding the code generator renders."""
+"""What every layer kit provides: integer semantics, stream shapes, loop schedule, folding and resources.
+
+How a kit is written out (HLS C++ today) lives in its backend, e.g. :mod:`fpgaflow.codegen.bindings`.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-
-
-@dataclass
-class CType:
-    """A C++ type with its synthesis spelling and (optionally) a faster csim spelling.
-
-    Constant arrays are stored in native integers in the C simulation (their values are
-    range-checked at generation time), in exact-width ap types for synthesis.
-    """
-
-    hw: str
-    csim: str | None = None
-
-
-@dataclass
-class CArray:
-    """A constant parameter array (weights, thresholds) emitted into params.h.
-
-    It is named ``<layer>_<role>`` and its element type is ``<layer>_config::<role>_t``.
-    """
-
-    role: str
-    ctype: CType
-    values: np.ndarray
-    hex_words: bool = False  # values are packed unsigned words, written as 0x...ULL
-
-    @property
-    def dims(self) -> str:
-        return "".join(f"[{d}]" for d in self.values.shape)
-
-
-@dataclass
-class Binding:
-    """The parameters a layer's C++ header takes: one config struct, arrays and the call."""
-
-    header: str
-    function: str
-    constants: dict[str, int] = field(default_factory=dict)
-    types: dict[str, CType] = field(default_factory=dict)
-    arrays: list[CArray] = field(default_factory=list)
-
-
-def native_int_type(lo: int, hi: int) -> str:
-    """The smallest fixed-width C integer type holding [lo, hi] (used by the C simulation)."""
-    for bits in (8, 16, 32, 64):
-        if lo >= -(1 << (bits - 1)) and hi < (1 << (bits - 1)):
-            return f"int{bits}_t"
-    raise ValueError(f"integer range [{lo}, {hi}] exceeds 64 bits")
-
-
-def acc_ctype(bits: int) -> CType:
-    """Accumulator type: exact width in hardware, a native int in the C simulation."""
-    return CType(f"ap_int<{bits}>", "int32_t" if bits <= 32 else "int64_t")
 
 
 class Phase(NamedTuple):
@@ -110,7 +59,7 @@ def _shape_field(name: str, doc: str) -> property:
 
 
 class LayerKit(ABC):
-    """One hardware layer kind: integer semantics, template binding, schedule and resources.
+    """One hardware layer kind: integer semantics, schedule, folding and resources.
 
     Streams carry tokens of ``in_width``/``out_width`` elements; a frame is ``in_tokens``
     tokens in and ``out_tokens`` tokens out.
@@ -167,10 +116,6 @@ class LayerKit(ABC):
         """The integer semantics in numpy: (N, in_elems) int64 -> (N, out_elems) int64."""
 
     @abstractmethod
-    def binding(self) -> Binding:
-        """The template binding rendered into the generated C++."""
-
-    @abstractmethod
     def cycles(self) -> int:
         """Initiation interval per frame in clock cycles (steady state)."""
 
@@ -186,6 +131,51 @@ class LayerKit(ABC):
     @abstractmethod
     def resources(self) -> dict[str, int]:
         """First-order LUT/FF/DSP/BRAM18 estimate."""
+
+    # ---- folding: what the optimizer may choose and what follows from it ----
+    #: True for kits that pass channels through without depending on their order (a channel
+    #: permutation before them can be undone after them).
+    channel_order_free: bool = False
+
+    def fold_options(self) -> list[tuple[int, int]]:
+        """The legal (PE, SIMD) pairs when folding chooses this kit's parallelism; [] when it does not."""
+        return []
+
+    def check_folding(self, pe: int, simd: int) -> str | None:
+        """Why (pe, simd) is not a legal folding for this kit, or None if it is."""
+        return None
+
+    def cycles_for(self, pe: int, simd: int) -> int:
+        """Cycles per frame at folding (pe, simd)."""
+        return self.cycles()
+
+    def set_folding(self, pe: int, simd: int) -> None:
+        """Take the folding (pe, simd) (only kits with :meth:`fold_options`)."""
+        raise TypeError(f"{self.name}: a {self.kind} kit has no folding to set")
+
+    def cycles_fully_folded(self) -> int:
+        """Cycles per frame at the cheapest folding (PE = SIMD = 1; 1 for kits that are not folded)."""
+        return self.cycles_for(1, 1) if self.fold_options() else 1
+
+    def read_width(self) -> int | None:
+        """The token width folding fixed on this kit's first input (None: it follows its producer)."""
+        return None
+
+    def follow_widths(self, in_widths: list[int | None], reader_width: int | None) -> None:
+        """Take the widest token the neighbours allow: ``in_widths`` are the widths the producers
+        write (None for the accelerator input), ``reader_width`` what the reader wants (or None)."""
+
+    def channel_order(self) -> np.ndarray | None:
+        """An output channel order that balances this kit's work (None: keep the order)."""
+        return None
+
+    def permute_outputs(self, order: np.ndarray) -> None:
+        """Write output channel ``order[i]`` as channel i (only kits with a :meth:`channel_order`)."""
+        raise TypeError(f"{self.name}: a {self.kind} kit cannot reorder its outputs")
+
+    def absorb_input_order(self, order: np.ndarray, channels: int) -> bool:
+        """Read inputs whose ``channels`` channels (innermost) arrive in ``order``; False if it cannot."""
+        return False
 
     def describe(self) -> dict:
         """Shape and type facts for the report."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, StreamShape, phases, repeat
+from fpgaflow.layers.base import LayerKit, StreamShape, phases, repeat
 
 
 @dataclass
@@ -46,6 +47,10 @@ class ConcatStreams(LayerKit):
     def pe_simd(self):
         return (self.pe, 1)
 
+    def follow_widths(self, in_widths, reader_width):
+        """As wide as the producers write, dividing the channels."""
+        self.pe = math.gcd(self.channels_a, self.channels_b, in_widths[0] or 1, in_widths[1] or 1)
+
     def stream_shape(self):
         elems = self.pixels * (self.channels_a + self.channels_b)
         return StreamShape(self.pe, self.pe, elems, elems)
@@ -55,13 +60,6 @@ class ConcatStreams(LayerKit):
         a = np.asarray(a, dtype=np.int64).reshape(n, self.pixels, self.channels_a)
         b = np.asarray(b, dtype=np.int64).reshape(n, self.pixels, self.channels_b)
         return np.concatenate([a, b], axis=2).reshape(n, -1)
-
-    def binding(self):
-        return Binding(header="fpgaflow/concat.h", function="fpgaflow::concat_streams",
-                       constants={"pe": self.pe, "pixels": self.pixels, "fold_a": self.channels_a // self.pe,
-                                  "fold_b": self.channels_b // self.pe},
-                       types={"a_t": CType(self.a_spec.ctype()), "b_t": CType(self.b_spec.ctype()),
-                              "out_t": CType(self.out_spec.ctype())})
 
     def cycles(self):
         return self.out_elems // self.pe

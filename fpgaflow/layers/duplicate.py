@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape, stream_schedule
+from fpgaflow.layers.base import LayerKit, SpecPreserving, StreamShape, stream_schedule
 
 
 @dataclass
@@ -21,16 +22,15 @@ class Duplicate(SpecPreserving, LayerKit):
 
     kind = "duplicate"
 
+    def follow_widths(self, in_widths, reader_width):
+        """As wide as the producers write, dividing the channels."""
+        self.width = math.gcd(self.elems, in_widths[0] or 1)
+
     def stream_shape(self):
         return StreamShape(self.width, self.width, self.elems, self.elems)
 
     def reference(self, x):
         return np.asarray(x, dtype=np.int64)
-
-    def binding(self):
-        return Binding(header="fpgaflow/duplicate.h", function="fpgaflow::duplicate",
-                       constants={"width": self.width, "tokens": self.elems // self.width},
-                       types={"elem_t": CType(self.spec.ctype())})
 
     def cycles(self):
         return self.in_tokens

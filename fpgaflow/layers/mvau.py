@@ -16,16 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from qonnx.core.datatype import DataType
 
-from fpgaflow.ir import IntSpec, ap_type, smallest_dtype
-from fpgaflow.layers.base import (Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type, phases,
-                                  repeat)
+from fpgaflow.ir import IntSpec, smallest_dtype
+from fpgaflow.layers.base import LayerKit, StreamShape
+from fpgaflow.layers.mvau_arith import (ARITHMETIC, DENSE, MAX_XNOR_SIMD, SPARSE, Arithmetic, DenseStorage,
+                                        SparseSchedule, arith_options, arranged_weights, choose_arith,
+                                        sparse_schedule, vector_schedule)
 from fpgaflow.layers.thresholding import ThresholdTable
 
-#: XNOR words are packed into at most 64 bits per (PE, tile).
-MAX_XNOR_SIMD = 64
-ARITH_KINDS = ("xnor", "ternary", "shift", "mac")
+__all__ = ["ARITH_KINDS", "DEFAULT_SPARSE_THRESHOLD", "MAX_XNOR_SIMD", "MatrixVectorUnit", "accumulator_bounds",
+           "arith_options", "choose_arith", "weight_memory"]
+
+ARITH_KINDS = tuple(ARITHMETIC)
 #: Fraction of zero weights from which a layer skips zeros by default. Below it the any-input
 #: multiplexers of a sparse layer cost more LUTs than the cycles they save are worth.
 DEFAULT_SPARSE_THRESHOLD = 0.75
@@ -38,49 +40,8 @@ def accumulator_bounds(weights: np.ndarray, spec: IntSpec) -> tuple[np.ndarray, 
     return lo_prod.sum(axis=0), hi_prod.sum(axis=0)
 
 
-def _is_pow2(values: np.ndarray) -> bool:
-    return bool(np.all((values & (values - 1)) == 0))
-
-
-def arith_options(weights: np.ndarray, in_spec: IntSpec, weight_spec: IntSpec) -> dict[str, str | None]:
-    """For each arithmetic kind: None if it computes this layer exactly, else why not."""
-    nz = np.abs(weights[weights != 0])
-    both_bipolar = in_spec.bipolar and weight_spec.bipolar
-    return {
-        "xnor": None if both_bipolar else "needs bipolar (+-1) weights and inputs",
-        "ternary": None if np.all(nz <= 1) else "needs weights in {-1, 0, +1}",
-        "shift": None if _is_pow2(nz) else "needs every non-zero weight to be a power of two",
-        "mac": None,
-    }
-
-
-def choose_arith(weights: np.ndarray, in_spec: IntSpec, weight_spec: IntSpec) -> tuple[str, str]:
-    """The cheapest exact arithmetic for these weights, and why."""
-    options = arith_options(weights, in_spec, weight_spec)
-    nz = np.abs(weights[weights != 0])
-    if options["xnor"] is None:
-        return "xnor", "bipolar weights and inputs: XNOR-popcount"
-    if options["ternary"] is None:
-        return "ternary", "weights in {-1, 0, +1}: adds and subtracts only"
-    if options["shift"] is None:
-        return "shift", f"non-zero weights are +-2^k, k <= {int(np.log2(nz.max()))}: shifts and adds, no multiplier"
-    return "mac", "general integer weights: multiply-accumulate"
-
-
-@dataclass
-class SparseSchedule:
-    """Zero-free per-PE work lists: step t of PE p multiplies input index[p, t, s] by weight[p, t, s].
-
-    Neuron fold nf runs steps nf_end[nf-1] .. nf_end[nf]-1; padding slots have weight 0.
-    """
-
-    index: np.ndarray
-    weight: np.ndarray
-    nf_end: np.ndarray
-
-    @property
-    def steps(self) -> int:
-        return int(self.nf_end[-1]) if len(self.nf_end) else 0
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
 
 
 def weight_memory(depth: int, word_bits: int, pe: int) -> tuple[str, int, int]:
@@ -99,12 +60,6 @@ def weight_memory(depth: int, word_bits: int, pe: int) -> tuple[str, int, int]:
             per_pe = int(np.ceil(word_bits / width)) * int(np.ceil(depth / words))
             return "bram", 0, pe * per_pe
     raise AssertionError("unreachable")
-
-
-def sparse_steps(nnz: np.ndarray, pe: int, simd: int) -> int:
-    """Total compute steps of a sparse layer: per neuron fold, the busiest PE's ceil(nnz/SIMD)."""
-    per_channel = -(-nnz // simd)
-    return int(np.maximum(per_channel.reshape(-1, pe).max(axis=1), 1).sum())
 
 
 @dataclass
@@ -184,8 +139,19 @@ class MatrixVectorUnit(LayerKit):
             reason += f"; {self.zero_fraction:.0%} zero weights skipped"
         return reason
 
+    # ---- strategies ----
+    @property
+    def arithmetic(self) -> Arithmetic:
+        """The arithmetic variant's strategy object."""
+        return ARITHMETIC[self.arith]
+
+    @property
+    def storage(self) -> DenseStorage:
+        """The weight storage strategy: dense, or zero-free work lists."""
+        return SPARSE if self.is_sparse else DENSE
+
+    # ---- folding ----
     def check_folding(self, pe: int, simd: int) -> str | None:
-        """Why (pe, simd) is not a legal folding for this layer, or None if it is."""
         if self.mh % pe:
             return f"PE={pe} does not divide MH={self.mh}"
         if self.mw % simd:
@@ -193,6 +159,32 @@ class MatrixVectorUnit(LayerKit):
         if self.arith == "xnor" and simd > MAX_XNOR_SIMD:
             return f"SIMD={simd} exceeds {MAX_XNOR_SIMD} for an XNOR layer"
         return None
+
+    def fold_options(self):
+        return [(pe, simd) for pe in _divisors(self.mh) for simd in _divisors(self.mw)
+                if self.check_folding(pe, simd) is None]
+
+    def set_folding(self, pe, simd):
+        self.pe, self.simd = pe, simd
+
+    def read_width(self):
+        return self.simd
+
+    def channel_order(self):
+        """Sparse layers: output channels busiest first, so the PEs of a fold have similar work."""
+        if not self.is_sparse:
+            return None
+        return np.argsort(-(self.weights != 0).sum(axis=0), kind="stable")
+
+    def permute_outputs(self, order):
+        self.weights = self.weights[:, order]
+        if self.table is not None:
+            self.table.values = self.table.values[order]
+
+    def absorb_input_order(self, order, channels):
+        rows = self.weights.reshape(-1, channels, self.mh)  # (kernel position or pixel, channel) rows
+        self.weights = rows[:, order, :].reshape(self.mw, self.mh)
+        return True
 
     # ---- numbers ----
     @property
@@ -215,172 +207,51 @@ class MatrixVectorUnit(LayerKit):
         out = self.table.apply(acc) if self.table is not None else acc
         return out.reshape(n, -1)
 
-    # ---- weight encodings ----
-    def _shift_bits(self) -> int:
-        nz = np.abs(self.weights[self.weights != 0])
-        return max(1, int(np.log2(nz.max())).bit_length()) if nz.size else 1
-
+    # ---- weights as stored ----
     def encode_weights(self, w: np.ndarray) -> np.ndarray:
         """Weight codes as the arithmetic stores them (shift: nonzero | negative | exponent)."""
-        if self.arith != "shift":
-            return w
-        eb = self._shift_bits()
-        mag = np.abs(w)
-        exp = np.where(mag > 0, np.log2(np.maximum(mag, 1)).astype(np.int64), 0)
-        return np.where(w != 0, (1 << (eb + 1)) | ((w < 0).astype(np.int64) << eb) | exp, 0)
-
-    def _weight_ctype(self) -> CType:
-        if self.arith == "shift":
-            bits = self._shift_bits() + 2
-            return CType(f"ap_uint<{bits}>", native_int_type(0, (1 << bits) - 1))
-        lo, hi = int(self.weights.min()), int(self.weights.max())
-        dt = smallest_dtype(min(lo, 0), max(hi, 0))
-        hw = f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
-        return CType(hw, native_int_type(min(lo, 0), max(hi, 0)))
+        return self.arithmetic.encode(w) if self.arith == "shift" else w
 
     def arranged_weights(self) -> np.ndarray:
         """Weights as [PE][NF*SF][SIMD]: weights[pe][nf*SF+sf][s] = W[sf*SIMD+s, nf*PE+pe]."""
-        sf, nf = self.mw // self.simd, self.mh // self.pe
-        w = self.weights.reshape(sf, self.simd, nf, self.pe)
-        return w.transpose(3, 2, 0, 1).reshape(self.pe, nf * sf, self.simd)
+        return arranged_weights(self.weights, self.pe, self.simd)
 
     def sparse_schedule(self) -> SparseSchedule:
         """The compressed per-PE schedule of non-zero weights (channel c = nf * PE + pe)."""
-        nf = self.mh // self.pe
-        nnz = (self.weights != 0).sum(axis=0)
-        steps = (-(-nnz // self.simd)).reshape(nf, self.pe).max(axis=1)
-        total = int(steps.sum())
-        index = np.zeros((self.pe, max(total, 1), self.simd), dtype=np.int64)
-        weight = np.zeros_like(index)
-        start = 0
-        for f in range(nf):
-            for p in range(self.pe):
-                rows = np.flatnonzero(self.weights[:, f * self.pe + p])
-                slots = slice(start * self.simd, start * self.simd + len(rows))
-                index[p].reshape(-1)[slots] = rows
-                weight[p].reshape(-1)[slots] = self.weights[rows, f * self.pe + p]
-            start += int(steps[f])
-        return SparseSchedule(index, weight, np.cumsum(steps))
+        return sparse_schedule(self.weights, self.pe, self.simd)
 
-    def _weight_arrays(self) -> list[CArray]:
-        if self.arith == "xnor":
-            bits = (self.arranged_weights() > 0).astype(np.uint64)
-            words = (bits << np.arange(self.simd, dtype=np.uint64)).sum(axis=-1, dtype=np.uint64)
-            return [CArray("weights", CType(f"ap_uint<{self.simd}>", "uint64_t"), words, hex_words=True)]
-        if not self.is_sparse:
-            return [CArray("weights", self._weight_ctype(), self.encode_weights(self.arranged_weights()))]
-        sched = self.sparse_schedule()
-        ibits = max(1, (self.mw - 1).bit_length())
-        return [CArray("weights", self._weight_ctype(), self.encode_weights(sched.weight)),
-                CArray("index", CType(f"ap_uint<{ibits}>", native_int_type(0, self.mw)), sched.index),
-                CArray("nf_end", CType("unsigned", "unsigned"), sched.nf_end)]
-
-    def _product(self) -> tuple[str, DataType]:
-        """Product policy and the narrowest type holding every product."""
-        x = (-1, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
-        w = (int(self.weights.min()), int(self.weights.max()))
-        prods = [a * b for a in x for b in w] + [0]
-        dtype = smallest_dtype(min(prods), max(prods))
-        policy = {"ternary": "fpgaflow::mul_ternary", "mac": "fpgaflow::mul_int",
-                  "shift": f"fpgaflow::mul_shift<{self._shift_bits()}>"}[self.arith]
-        return policy, dtype
-
-    def binding(self):
-        acc_lo, acc_hi = self.acc_bounds
-        acc_bits = self.acc_spec.dtype.bitwidth()
-        if self.arith == "xnor":  # the popcount before 2p - MW needs log2(MW)+1 bits more
-            acc_bits = max(acc_bits, smallest_dtype(-self.mw, self.mw).bitwidth())
-        constants = {"mw": self.mw, "mh": self.mh, "pe": self.pe, "simd": self.simd, "vectors": self.vectors,
-                     "nf": self.mh // self.pe, "sf": self.mw // self.simd, "in_bipolar": int(self.in_spec.bipolar),
-                     "acc_min": acc_lo, "acc_max": acc_hi}
-        types = {"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype()),
-                 "acc_t": acc_ctype(acc_bits)}
-        if self.arith == "xnor":
-            types["arith"] = CType("fpgaflow::xnor<{config}>")
-        else:
-            policy, pdt = self._product()
-            lo, hi = (-1, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
-            types["arith"] = CType("fpgaflow::mac<{config}>")
-            types["product"] = CType(policy)
-            types["product_t"] = CType(ap_type(pdt), "int32_t" if pdt.bitwidth() <= 31 else "int64_t")
-            types["in_store_t"] = CType(f"ap_int<{smallest_dtype(lo, hi).bitwidth()}>" if lo < 0
-                                        else f"ap_uint<{max(1, hi.bit_length())}>", native_int_type(lo, hi))
-        arrays = self._weight_arrays()
-        if self.is_sparse:
-            constants["steps"] = arrays[0].values.shape[1]
-        if self.table is not None:
-            constants.update(self.table.constants())
-            arrays.append(self.table.carray(self.pe))
-        function = "fpgaflow::mvau_sparse" if self.is_sparse else "fpgaflow::mvau"
-        return Binding(header="fpgaflow/mvau.h", function=function, constants=constants, types=types, arrays=arrays)
+    def nonzeros_per_channel(self) -> np.ndarray:
+        """Non-zero weights of each output channel."""
+        facts = self.__dict__.setdefault("_facts", {})
+        if "nnz" not in facts:
+            facts["nnz"] = (self.weights != 0).sum(axis=0)
+        return facts["nnz"]
 
     # ---- schedule and resources ----
     def cycles_for(self, pe: int, simd: int) -> int:
         """Cycles per frame at folding (pe, simd)."""
-        if self.is_sparse:
-            facts = self.__dict__.setdefault("_facts", {})
-            if "nnz" not in facts:
-                facts["nnz"] = (self.weights != 0).sum(axis=0)
-            nnz = facts["nnz"]
-            return self.vectors * (self.mw // simd + sparse_steps(nnz, pe, simd))
-        return self.vectors * (self.mh // pe) * (self.mw // simd)
+        return self.vectors * self.storage.cycles(self, pe, simd)
 
     def cycles(self):
         return self.cycles_for(self.pe, self.simd)
 
     def schedule(self):
-        sf, nf = self.mw // self.simd, self.mh // self.pe
-        if self.is_sparse:  # read the vector, then each fold's steps (an empty fold still writes once)
-            ends = self.sparse_schedule().nf_end
-            steps = np.diff(np.concatenate([[0], ends]))
-            folds = [((s - 1, (0,), (0,)), (1, (0,), (1,))) if s else ((1, (0,), (1,)),) for s in steps]
-            one = phases((sf, (1,), (0,)), *(p for fold in folds for p in fold))
-        else:  # the first fold reads the input into the buffer, the others reuse it
-            first = [(sf - 1, (1,), (0,)), (1, (1,), (1,))]
-            rest = [(sf - 1, (0,), (0,)), (1, (0,), (1,))] * (nf - 1)
-            one = phases(*first, *rest)
-        return repeat(one, self.vectors)
+        return vector_schedule(self.storage.schedule(self), self.vectors)
 
     def pipeline_depth(self):
         return 4 + (int(np.ceil(np.log2(self.table.count + 1))) if self.table is not None else 0)
 
-    def _weight_bits(self) -> int:
-        """Bits of one stored weight (its code, or its shift encoding)."""
-        if self.arith == "xnor":
-            return 1
-        if self.arith == "shift":
-            return self._shift_bits() + 2
-        return int(self._weight_ctype().hw.split("<")[1].rstrip(">"))
-
     def weight_memory(self) -> tuple[str, int, int]:
         """(kind, LUT, BRAM18) of the weight memories: see :func:`weight_memory`."""
-        wbits = self._weight_bits()
-        if self.is_sparse:
-            depth = self.cycles() // self.vectors - self.mw // self.simd  # compute steps
-            wbits += max(1, (self.mw - 1).bit_length())  # the input index
-        else:
-            depth = (self.mh // self.pe) * (self.mw // self.simd)
-        return weight_memory(depth, self.simd * wbits, self.pe)
+        depth, word_bits = self.storage.memory_shape(self, self.arithmetic.weight_bits(self.weights))
+        return weight_memory(depth, word_bits, self.pe)
 
     def resources(self):
         """First-order estimate after FINN's MVAU cost model, per arithmetic variant."""
-        wbits = self._weight_bits()
         xbits = self.in_spec.bits
         lanes = self.pe * self.simd
-        acc_bits = self.acc_spec.dtype.bitwidth()
-        dsp = 0
-        if self.arith == "xnor":
-            lut = lanes * 4 + self.pe * acc_bits * 2  # XNOR + popcount tree, calibrated on BNN-PYNQ LFC (docs/resources.md)
-        elif self.arith == "ternary":
-            lut = lanes * (xbits + 2) + self.pe * acc_bits * 2
-        elif self.arith == "shift":
-            lut = lanes * (xbits + 2) * max(1, self._shift_bits()) + self.pe * acc_bits * 2
-        elif wbits * xbits > 16:  # wide products go to DSP48 slices
-            lut, dsp = self.pe * acc_bits * 2, lanes
-        else:
-            lut = lanes * wbits * xbits + self.pe * acc_bits * 2
-        if self.is_sparse:
-            lut += lanes * xbits * max(1, self.mw // 3)  # any-input multiplexers
+        lut, dsp = self.arithmetic.datapath(lanes, self.pe, xbits, self.acc_spec.dtype.bitwidth(), self.weights)
+        lut += self.storage.mux_lut(self, lanes, xbits)
         _, mem_lut, bram = self.weight_memory()
         lut += mem_lut
         if self.table is not None:

@@ -9,12 +9,13 @@ the quantizer after it). A global pool reads the feature map directly, as one wi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, Phase, StreamShape, phases, repeat
+from fpgaflow.layers.base import LayerKit, Phase, StreamShape, phases, repeat
 
 MODES = ("max", "sum")
 
@@ -49,6 +50,11 @@ class Pool(LayerKit):
         return f"{self.mode}pool"
 
     @property
+    def channel_order_free(self) -> bool:
+        """Max pooling does not care about the channel order (sum pooling keeps it too, but is left alone)."""
+        return self.mode == "max"
+
+    @property
     def out_spec(self) -> IntSpec:
         if self.mode == "max":
             return self.in_spec
@@ -57,6 +63,10 @@ class Pool(LayerKit):
     @property
     def pe_simd(self):
         return (self.pe, 1)
+
+    def follow_widths(self, in_widths, reader_width):
+        """As wide as the producers write, dividing the channels."""
+        self.pe = math.gcd(self.channels, in_widths[0] or 1)
 
     def stream_shape(self):
         return StreamShape(self.pe, self.pe, self.pixels * self.window_size * self.channels,
@@ -67,12 +77,6 @@ class Pool(LayerKit):
         windows = np.asarray(x, dtype=np.int64).reshape(n, self.pixels, self.window_size, self.channels)
         out = windows.max(axis=2) if self.mode == "max" else windows.sum(axis=2)
         return out.reshape(n, -1)
-
-    def binding(self):
-        return Binding(header="fpgaflow/pool.h", function="fpgaflow::pool",
-                       constants={"channels": self.channels, "window": self.window_size, "pixels": self.pixels,
-                                  "pe": self.pe, "cf": self.channels // self.pe, "is_max": int(self.mode == "max")},
-                       types={"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype())})
 
     def cycles(self):
         return (self.in_elems + self.out_elems) // self.pe  # window reads, then the results

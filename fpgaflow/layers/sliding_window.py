@@ -7,12 +7,13 @@ channels per token, reading the input through a line buffer of KH rows. Padded p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape, phases
+from fpgaflow.layers.base import LayerKit, SpecPreserving, StreamShape, phases
 
 
 @dataclass
@@ -70,8 +71,11 @@ class SlidingWindow(SpecPreserving, LayerKit):
     def pe_simd(self):
         return (1, self.simd)
 
-    def check_folding(self, pe: int, simd: int) -> str | None:
-        return None if self.window.channels % simd == 0 else f"SIMD={simd} does not divide C={self.window.channels}"
+    channel_order_free = True
+
+    def follow_widths(self, in_widths, reader_width):
+        """As wide as the reader reads (else as the producer writes, else every channel), dividing C."""
+        self.simd = math.gcd(self.window.channels, reader_width or in_widths[0] or self.window.channels)
 
     def stream_shape(self):
         w = self.window
@@ -79,16 +83,6 @@ class SlidingWindow(SpecPreserving, LayerKit):
 
     def reference(self, x):
         return self.window.im2col(x, self.pad_code)
-
-    def binding(self):
-        w = self.window
-        (kh, kw), (sh, sw), (pt, pl, _, _) = w.kernel, w.stride, w.pads
-        oh, ow = w.out_hw
-        return Binding(header="fpgaflow/sliding_window.h", function="fpgaflow::sliding_window",
-                       constants={"channels": w.channels, "height": w.height, "width": w.width, "kh": kh, "kw": kw,
-                                  "sh": sh, "sw": sw, "pad_top": pt, "pad_left": pl, "out_h": oh, "out_w": ow,
-                                  "simd": self.simd, "cf": w.channels // self.simd, "pad_code": self.pad_code},
-                       types={"elem_t": CType(self.spec.ctype())})
 
     def cycles(self):
         # reads and writes are sequential in this generator

@@ -6,12 +6,13 @@ channel, so the count is found by binary search (log2 comparators per output in 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, native_int_type, stream_schedule
+from fpgaflow.layers.base import LayerKit, StreamShape, stream_schedule
 
 
 @dataclass
@@ -39,20 +40,6 @@ class ThresholdTable:
     def dtype(self):
         return smallest_dtype(int(self.values.min()), int(self.values.max()))
 
-    def carray(self, pe: int) -> CArray:
-        """The table as a C array [PE][NF][NT] (channel c = nf * PE + pe)."""
-        c, nt = self.values.shape
-        arranged = self.values.reshape(c // pe, pe, nt).transpose(1, 0, 2)
-        lo, hi = int(self.values.min()), int(self.values.max())
-        dt = smallest_dtype(lo, hi)
-        hw = f"ap_int<{dt.bitwidth()}>" if dt.signed() else f"ap_uint<{dt.bitwidth()}>"
-        return CArray("thresholds", CType(hw, native_int_type(lo, hi)), arranged)
-
-    def constants(self) -> dict[str, int]:
-        return {"num_thresholds": self.count, "out_lo": self.out_spec.lo, "out_step": self.step,
-                "out_bipolar": int(self.out_spec.bipolar)}
-
-
 @dataclass
 class Thresholding(LayerKit):
     """A standalone multi-threshold layer reading accumulators, PE channels per token, for
@@ -78,6 +65,10 @@ class Thresholding(LayerKit):
     def pe_simd(self):
         return (self.pe, 1)
 
+    def follow_widths(self, in_widths, reader_width):
+        """As wide as the producers write, dividing the channels."""
+        self.pe = math.gcd(self.channels, in_widths[0] or 1)
+
     def stream_shape(self):
         elems = self.pixels * self.channels
         return StreamShape(self.pe, self.pe, elems, elems)
@@ -86,16 +77,6 @@ class Thresholding(LayerKit):
         n = len(x)
         acc = np.asarray(x, dtype=np.int64).reshape(n * self.pixels, self.channels)
         return self.table.apply(acc).reshape(n, -1)
-
-    def binding(self):
-        return Binding(
-            header="fpgaflow/thresholding.h",
-            function="fpgaflow::thresholding",
-            constants={"channels": self.channels, "pe": self.pe, "nf": self.channels // self.pe, "pixels": self.pixels,
-                       **self.table.constants()},
-            types={"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype())},
-            arrays=[self.table.carray(self.pe)],
-        )
 
     def cycles(self):
         return self.in_elems // self.pe

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fpgaflow.ir import IntSpec, ap_type, smallest_dtype
-from fpgaflow.layers.base import Binding, CArray, CType, LayerKit, StreamShape, acc_ctype, native_int_type
+from fpgaflow.ir import IntSpec
+from fpgaflow.layers.base import LayerKit, StreamShape
 from fpgaflow.layers.mvau import accumulator_bounds, choose_arith
 from fpgaflow.layers.pool import window_reduce_schedule
 from fpgaflow.layers.thresholding import ThresholdTable
@@ -55,6 +55,15 @@ class VectorUnit(LayerKit):
     def check_folding(self, pe: int, simd: int) -> str | None:
         return None if self.channels % pe == 0 else f"PE={pe} does not divide C={self.channels}"
 
+    def fold_options(self):
+        return [(pe, 1) for pe in range(1, self.channels + 1) if self.channels % pe == 0]
+
+    def set_folding(self, pe, simd):
+        self.pe = pe
+
+    def read_width(self):
+        return self.pe
+
     def stream_shape(self):
         return StreamShape(self.pe, self.pe, self.pixels * self.window_size * self.channels,
                            self.pixels * self.channels)
@@ -86,29 +95,6 @@ class VectorUnit(LayerKit):
 
     def pipeline_depth(self):
         return 4
-
-    def binding(self):
-        lo, hi = (-1, 1) if self.in_spec.bipolar else (self.in_spec.lo, self.in_spec.hi)
-        w = self.weights  # (K, C) -> [PE][CF][K]: channel c = cf * PE + pe
-        arranged = w.reshape(self.window_size, self.channels // self.pe, self.pe).transpose(2, 1, 0)
-        wdt = smallest_dtype(min(int(w.min()), 0), max(int(w.max()), 0))
-        prods = [a * b for a in (lo, hi) for b in (int(w.min()), int(w.max()))] + [0]
-        pdt = smallest_dtype(min(prods), max(prods))
-        arrays = [CArray("weights", CType(ap_type(wdt), native_int_type(int(w.min()), int(w.max()))), arranged)]
-        constants = {"channels": self.channels, "window": self.window_size, "pixels": self.pixels, "pe": self.pe,
-                     "cf": self.channels // self.pe, "in_bipolar": int(self.in_spec.bipolar),
-                     "acc_min": self.acc_spec.lo, "acc_max": self.acc_spec.hi}
-        product = "fpgaflow::mul_ternary" if self.arith == "ternary" else "fpgaflow::mul_int"
-        types = {"in_t": CType(self.in_spec.ctype()), "out_t": CType(self.out_spec.ctype()),
-                 "acc_t": acc_ctype(self.acc_spec.bits), "product": CType(product),
-                 "product_t": CType(ap_type(pdt), "int32_t" if pdt.bitwidth() <= 31 else "int64_t"),
-                 "in_store_t": CType(ap_type(smallest_dtype(min(lo, 0), hi)), native_int_type(min(lo, 0), hi))}
-        if self.table is not None:
-            constants.update(self.table.constants())
-            constants["nf"] = self.channels // self.pe
-            arrays.append(self.table.carray(self.pe))
-        return Binding(header="fpgaflow/vector_unit.h", function="fpgaflow::vector_unit", constants=constants,
-                       types=types, arrays=arrays)
 
     def resources(self):
         xbits, acc_bits = self.in_spec.bits, self.acc_spec.bits

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import Binding, CType, LayerKit, SpecPreserving, StreamShape, phases, repeat
+from fpgaflow.ir import IntSpec, wire_chain
+from fpgaflow.layers.base import LayerKit, SpecPreserving, StreamShape, phases, repeat
 
 
 @dataclass
@@ -25,6 +25,7 @@ class StreamWidthConverter(SpecPreserving, LayerKit):
     out_w: int
 
     kind = "width_converter"
+    channel_order_free = True
 
     def __post_init__(self):
         if self.elems % self.in_w or self.elems % self.out_w:
@@ -35,11 +36,6 @@ class StreamWidthConverter(SpecPreserving, LayerKit):
 
     def reference(self, x):
         return np.asarray(x, dtype=np.int64)
-
-    def binding(self):
-        return Binding(header="fpgaflow/width_converter.h", function="fpgaflow::width_converter",
-                       constants={"in_width": self.in_w, "out_width": self.out_w, "elems": self.elems},
-                       types={"elem_t": CType(self.spec.ctype())})
 
     def cycles(self):
         if self.out_w % self.in_w == 0:
@@ -64,3 +60,32 @@ class StreamWidthConverter(SpecPreserving, LayerKit):
     def resources(self):
         bits = self.spec.bits * (self.in_w + self.out_w)
         return {"lut": bits, "ff": bits, "dsp": 0, "bram18": 0}
+
+
+def remove_width_converters(layers: list) -> list:
+    """The layers without their width converters, each reader wired back to the producer."""
+    for conv in [l for l in layers if isinstance(l, StreamWidthConverter)]:
+        for layer in layers:
+            layer.inputs = tuple(conv.inputs[0] if s == conv.outputs[0] else s for s in layer.inputs)
+    return [l for l in layers if not isinstance(l, StreamWidthConverter)]
+
+
+def insert_width_converters(layers: list) -> list:
+    """The layers with a converter wherever a stream's producer writes a different width than its
+    reader reads (layers are in topological order; a single chain is the common case)."""
+    if not any(l.inputs for l in layers):  # a bare list of layers: a chain
+        wire_chain(layers)
+    producers = {s: l for l in layers for s in l.outputs}
+    out = []
+    for layer in layers:
+        for port, stream in enumerate(layer.inputs):
+            prod = producers.get(stream)
+            want = layer.input_widths()[port]
+            if prod is not None and prod.out_width != want:
+                conv = StreamWidthConverter(f"{prod.name}_to_{layer.name}", prod.out_spec, prod.out_elems,
+                                            prod.out_width, want)
+                conv.inputs, conv.outputs = (stream,), (f"{conv.name}_out",)
+                layer.inputs = tuple(conv.outputs[0] if k == port else s for k, s in enumerate(layer.inputs))
+                out.append(conv)
+        out.append(layer)
+    return out
