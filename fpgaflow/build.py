@@ -11,11 +11,12 @@ from typing import Callable, ContextManager
 
 from fpgaflow.boards import Board, check_pl_clock
 from fpgaflow.codegen.compile import compile_csim
-from fpgaflow.codegen.hls import endpoints, write_hls
+from fpgaflow.codegen.hls import write_hls
+from fpgaflow.interface import port_layouts
 from fpgaflow.codegen.host import write_host
 from fpgaflow.deploy.board_scripts import stream_word_bits, write_board
 from fpgaflow.deploy.driver_files import unsupported_host_ops, write_driver
-from fpgaflow.errors import UserError
+from fpgaflow.errors import UserError, json_value
 from fpgaflow.estimate.resources import design_totals, over_budget
 from fpgaflow.frontend.load import load_model
 from fpgaflow.ir import DEFAULT_FIFO_DEPTH, HardwareGraph
@@ -23,8 +24,9 @@ from fpgaflow.layers.mvau import ARITH_KINDS, DEFAULT_SPARSE_THRESHOLD, MatrixVe
 from fpgaflow.passes.folding import balance_sparse_channels, fold_to_fit
 from fpgaflow.passes.prune import remove_dead_neurons
 from fpgaflow.passes.streamline import streamline
-from fpgaflow.report import make_report, write_report
-from fpgaflow.sim.pipeline import run_engine, simulate, size_fifos, summarise, write_pipeline
+from fpgaflow.graph_file import save_graph
+from fpgaflow.report import apply_simulation, make_report, write_report
+from fpgaflow.sim.pipeline import run_engine, simulate_build, size_fifos, summarise, write_pipeline
 from fpgaflow.verify import verify_build
 
 log = logging.getLogger(__name__)
@@ -113,49 +115,89 @@ def hardware_graph(model_path: str | Path, options: BuildOptions,
     return hg, notes
 
 
-def build(model_path: str | Path, options: BuildOptions,
-          step: Callable[[str], ContextManager] = _no_progress) -> dict:
-    """Build ``model_path`` into ``options.out_dir`` and return the report dictionary."""
+@dataclass
+class BuildResult:
+    """What the stages of a build produced: the folded graph and the typed results of each check."""
+
+    graph: HardwareGraph
+    options: BuildOptions
+    notes: list[str]
+    target_fps: float
+    target_cycles: int
+    check: dict | None = None  # the C simulation against execute_onnx (fpgaflow.verify)
+    sim: dict | None = None  # the cycle simulation's summary (sim.json)
+
+    @property
+    def resources(self) -> dict[str, int]:
+        """Estimated totals with the stream FIFOs (the kits' resource models)."""
+        return design_totals(self.graph.layers, self.graph.depths, DEFAULT_FIFO_DEPTH)
+
+    @property
+    def report(self) -> dict:
+        """report.json's content."""
+        hg, options = self.graph, self.options
+        report = make_report(hg.name, options.board, options.clock, hg.layers, self.check, hg.depths,
+                             DEFAULT_FIFO_DEPTH)
+        report.update(target_fps=self.target_fps, target_cycles=self.target_cycles, notes=self.notes)
+        if self.sim is not None:
+            apply_simulation(report, self.sim)
+        return report
+
+
+def write_artefacts(hg: HardwareGraph, options: BuildOptions, out_dir: Path, notes: list[str]) -> Path:
+    """Size the FIFOs, save the hardware graph and write every view of it: hls/, board/, host/, driver/, sim/."""
+    hg.depths = size_fifos(hg, out_dir)
+    save_graph(hg, out_dir, options.board.part, options.clock)
+    hls_dir = write_hls(hg, options.board, options.clock, out_dir)
+    write_board(out_dir, options.board, options.clock, hg.name, *stream_word_bits(hg))
+    write_host(hg, out_dir)
+    write_driver(hg, out_dir, port_layouts(hg))
+    missing = unsupported_host_ops(hg)
+    if missing:
+        notes.append(f"the PYNQ driver's numpy host edges cannot run {', '.join(missing)}; "
+                     "run those host-side nodes yourself around Accelerator.execute_codes")
+    write_pipeline(hg, out_dir)
+    return hls_dir
+
+
+FLOAT_NOTE = ("float outputs are not identical to execute_onnx's (max |diff| {max_abs_diff:.3g}, argmax differs on "
+              "{argmax_mismatches} of {samples} inputs) although every integer is: the reference's float32 "
+              "MatMul/Gemm of the last layer rounds its partial sums (non-power-of-two scales, or a float bias added "
+              "inside a Gemm) in an order that the integer accumulator does not record; power-of-two scales and no "
+              "float bias in the last layer make it exact")
+
+
+def run_stages(model_path: str | Path, options: BuildOptions,
+               step: Callable[[str], ContextManager] = _no_progress) -> BuildResult:
+    """Run every stage of ``build`` (fold, generate, compile, check, simulate) and return their results."""
     model_path = Path(model_path)
     out_dir = Path(options.out_dir)
     check_out_dir(out_dir)
     hg, notes = hardware_graph(model_path, options, step)
-    clock = options.clock
-    target_fps, target_cycles = folding_target(options)
+    result = BuildResult(hg, options, notes, *folding_target(options))
     out_dir.mkdir(parents=True, exist_ok=True)
     with step("Generating HLS C++ and host edges"):
-        depths = size_fifos(hg, out_dir)
-        hls_dir = write_hls(hg, options.board, clock, out_dir, depths)
-        write_board(out_dir, options.board, clock, hg.name, *stream_word_bits(hg))
-        write_host(hg, out_dir)
-        write_driver(hg, out_dir, tuple(end.axis for end in endpoints(hg)))
-        missing = unsupported_host_ops(hg)
-        if missing:
-            notes.append(f"the PYNQ driver's numpy host edges cannot run {', '.join(missing)}; "
-                         "run those host-side nodes yourself around Accelerator.execute_codes")
-        write_pipeline(hg, out_dir, depths, DEFAULT_FIFO_DEPTH)
+        hls_dir = write_artefacts(hg, options, out_dir, notes)
     with step("Compiling the C simulation"):
         compile_csim(hls_dir)
-    csim = None
     if options.csim:
         with step(f"C simulation vs execute_onnx on {options.csim_samples} random inputs"):
-            csim = verify_build(out_dir, model_path, options.csim_samples, options.seed)
-        if csim["integers_equal"] and not csim["float_identical"]:
-            notes.append(f"float outputs are not identical to execute_onnx's (max |diff| {csim['max_abs_diff']:.3g}, "
-                         f"argmax differs on {csim['argmax_mismatches']} of {csim['samples']} inputs) although every "
-                         "integer is: the reference's float32 MatMul/Gemm of the last layer rounds its partial sums "
-                         "(non-power-of-two scales, or a float bias added inside a Gemm) in an order that the "
-                         "integer accumulator does not record; power-of-two scales and no float bias in the last "
-                         "layer make it exact")
-    report = make_report(hg.name, options.board, clock, hg.layers, csim, depths, DEFAULT_FIFO_DEPTH)
-    report["target_fps"] = target_fps
-    report["target_cycles"] = target_cycles
-    report["notes"] = notes
-    write_report(report, out_dir)
+            result.check = verify_build(out_dir, model_path, options.csim_samples, options.seed)
+        if result.check["integers_equal"] and not result.check["float_identical"]:
+            notes.append(FLOAT_NOTE.format(**result.check))
     with step("Cycle simulation"):
-        simulate(out_dir, frames=SIM_FRAMES)
-    report.update(json.loads((out_dir / "report.json").read_text()))
-    return report
+        result.sim = simulate_build(out_dir, SIM_FRAMES, options.clock)
+    return result
+
+
+def build(model_path: str | Path, options: BuildOptions,
+          step: Callable[[str], ContextManager] = _no_progress) -> dict:
+    """Build ``model_path`` into ``options.out_dir``; write and return the report."""
+    result = run_stages(model_path, options, step)
+    report = result.report
+    simulated = result.sim if result.sim is not None and not result.sim["deadlock"] else None
+    write_report(report, Path(options.out_dir), simulated)
+    return json.loads(json.dumps(report, default=json_value))
 
 
 def predict_hardware(model_path: str | Path, options: BuildOptions, work_dir: str | Path) -> dict:
@@ -168,12 +210,11 @@ def predict_hardware(model_path: str | Path, options: BuildOptions, work_dir: st
     hg, notes = hardware_graph(model_path, options)
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    depths = size_fifos(hg, work_dir)
-    result = summarise(run_engine(write_pipeline(hg, work_dir, depths, DEFAULT_FIFO_DEPTH), SIM_FRAMES),
-                       SIM_FRAMES, options.clock)
+    hg.depths = size_fifos(hg, work_dir)
+    result = summarise(run_engine(write_pipeline(hg, work_dir), SIM_FRAMES), SIM_FRAMES, options.clock)
     if result["deadlock"]:
         raise RuntimeError(f"{model_path}: the cycle simulation deadlocked: {result.get('blocked')}")
-    totals = design_totals(hg.layers, depths, DEFAULT_FIFO_DEPTH)
+    totals = design_totals(hg.layers, hg.depths, DEFAULT_FIFO_DEPTH)
     return {"fps": result["fps"], "ii": result["ii"], "latency": result["latency"], **totals,
             "fits": not over_budget(totals, options.board), "notes": notes}
 
@@ -204,8 +245,6 @@ def apply_arith(layers: list, overrides: dict[str, str], sparse_threshold: float
 
 def read_folding(path: str | Path) -> dict[str, tuple[int, int]]:
     """A folding file: ``{"LAYER": {"pe": P, "simd": S}, ...}`` (JSON)."""
-    import json
-
     path = Path(path)
     if not path.is_file():
         raise UserError(f"--folding {path}: no such file")

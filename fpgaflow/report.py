@@ -54,6 +54,17 @@ def make_report(model: str, board: Board, clock_mhz: float, layers, csim: dict |
     }
 
 
+def apply_simulation(report: dict, sim: dict) -> bool:
+    """Put the cycle simulation's latency, II, frames/s and bottleneck into ``report`` (False: it deadlocked)."""
+    if sim["deadlock"]:
+        return False
+    report["cycles"] = {"latency": sim["latency"], "ii": sim["ii"], "source": "simulation",
+                        "estimate_ii": report["cycles"].get("estimate_ii", report["cycles"]["ii"])}
+    report["fps"] = sim["fps"]
+    report["bottleneck"] = sim["bottleneck"]
+    return True
+
+
 def write_report(report: dict, out_dir: Path, sim: dict | None = None) -> None:
     """Write report.json, report.txt and report.html (charts of cycles, stalls, resources) into ``out_dir``."""
     out_dir = Path(out_dir)

@@ -101,3 +101,11 @@ def render_hls(hg: HardwareGraph, part: str, clock_mhz: float, out_dir: Path) ->
     shutil.copytree(templates_dir() / "fpgaflow", kernels)
     log.info("wrote HLS sources to %s", hls)
     return hls
+
+
+def write_hls_from_graph(graph_dir: str | Path, out_dir: str | Path) -> Path:
+    """Render ``out_dir/hls`` from the hardware graph saved in ``graph_dir`` (graph.json, params.npz) alone."""
+    from fpgaflow.graph_file import load_graph
+
+    hg, doc = load_graph(graph_dir)
+    return render_hls(hg, doc["part"], float(doc["clock_mhz"]), Path(out_dir))

@@ -6,7 +6,7 @@ a source feeds the accelerator input one token per cycle and a sink drains the o
 per cycle. ``simulate`` runs the C++ engine (``engine.cpp``, compiled once with g++) on it and
 summarises per-layer busy/stall cycles, first-frame latency, steady-state II, frames per second at
 the board clock and FIFO high-water marks into ``DIR/sim.json``; it also fills ``cycles`` and
-``fps`` in ``DIR/report.json``.
+``fps`` in ``DIR/report.json``. ``fpgaflow sim`` starts from the saved hardware graph (``DIR/graph.json``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from pathlib import Path
 
 from fpgaflow.codegen.compile import compile_cached
 from fpgaflow.errors import UserError
-from fpgaflow.ir import IN_STREAM, OUT_STREAM, HardwareGraph
+from fpgaflow.ir import DEFAULT_FIFO_DEPTH, IN_STREAM, OUT_STREAM, HardwareGraph
 from fpgaflow.layers.base import Phase
-from fpgaflow.report import write_report
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +27,12 @@ PIPELINE_FILE = "pipeline.txt"
 SOURCE, SINK = "input_source", "output_sink"
 
 
-def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int], default_depth: int) -> Path:
-    """Write ``out_dir/sim/pipeline.txt`` for the engine."""
+def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int] | None = None,
+                   default_depth: int | None = None) -> Path:
+    """Write ``out_dir/sim/pipeline.txt`` for the engine: the graph's FIFO depths, or ``depths`` with
+    ``default_depth`` for the streams it does not name."""
+    if depths is None and default_depth is None:
+        depths, default_depth = hg.depths, DEFAULT_FIFO_DEPTH
     layers = hg.layers
     streams = [IN_STREAM] + [s for layer in layers for s in layer.outputs if s != OUT_STREAM] + [OUT_STREAM]
     ids = {s: i for i, s in enumerate(streams)}
@@ -156,22 +159,31 @@ def _ii(raw: dict, frames: int) -> float:
     return (done[-1] - done[0]) / (frames - 1) if len(done) == frames and frames > 1 else float("inf")
 
 
-def simulate(build_dir: str | Path, frames: int = 10) -> dict:
-    """Simulate ``frames`` frames of the build in ``build_dir``; writes sim.json, updates report.json."""
-    build_dir = Path(build_dir)
-    pipeline = build_dir / "sim" / PIPELINE_FILE
-    report_path = build_dir / "report.json"
-    if not pipeline.is_file() or not report_path.is_file():
-        raise UserError(f"{build_dir}: not an fpgaflow build directory with a pipeline (run 'fpgaflow build')")
+def simulate_build(build_dir: Path, frames: int, clock_mhz: float) -> dict:
+    """Run ``frames`` frames through ``build_dir/sim/pipeline.txt``; write and return ``sim.json``'s summary."""
     if frames < 1:
         raise UserError(f"--frames {frames}: must be at least 1")
+    result = summarise(run_engine(Path(build_dir) / "sim" / PIPELINE_FILE, frames), frames, clock_mhz)
+    (Path(build_dir) / "sim.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def simulate(build_dir: str | Path, frames: int = 10) -> dict:
+    """``fpgaflow sim``: simulate the saved hardware graph of ``build_dir`` (``graph.json``) for
+    ``frames`` frames; writes sim.json and the report with the simulated cycles."""
+    from fpgaflow.graph_file import load_graph
+    from fpgaflow.report import apply_simulation, write_report
+
+    build_dir = Path(build_dir)
+    report_path = build_dir / "report.json"
+    if not (build_dir / "graph.json").is_file() or not report_path.is_file():
+        raise UserError(f"{build_dir}: not an fpgaflow build directory with a hardware graph (run 'fpgaflow build')")
+    if frames < 1:
+        raise UserError(f"--frames {frames}: must be at least 1")
+    hg, doc = load_graph(build_dir)
+    write_pipeline(hg, build_dir)
+    result = simulate_build(build_dir, frames, float(doc["clock_mhz"]))
     report = json.loads(report_path.read_text())
-    result = summarise(run_engine(pipeline, frames), frames, float(report["clock_mhz"]))
-    (build_dir / "sim.json").write_text(json.dumps(result, indent=2))
-    if not result["deadlock"]:
-        report["cycles"] = {"latency": result["latency"], "ii": result["ii"], "source": "simulation",
-                            "estimate_ii": report["cycles"].get("estimate_ii", report["cycles"]["ii"])}
-        report["fps"] = result["fps"]
-        report["bottleneck"] = result["bottleneck"]
+    if apply_simulation(report, result):
         write_report(report, build_dir, result)
     return result

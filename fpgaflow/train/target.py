@@ -75,6 +75,17 @@ def evaluate(model, name: str, sparsity: list[float], data: Dataset, options: Bu
     return cand, slimmed
 
 
+def _recorder(tried: list, on_candidate: Callable[[Candidate], None] | None) -> Callable[[Candidate], None]:
+    """A function that keeps, logs and announces each evaluated candidate."""
+    def record(cand: Candidate) -> None:
+        tried.append(cand)
+        log.info("%s: accuracy %.4f, %.0f frames/s, LUT %d, DSP %d, %s", cand.name, cand.accuracy, cand.fps,
+                 cand.lut, cand.dsp, "meets the target" if cand.meets else "misses the target")
+        if on_candidate:
+            on_candidate(cand)
+    return record
+
+
 def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, target_fps: float,
                       work_dir: str | Path, config: TrainConfig, finetune_epochs: int = 3,
                       clock_mhz: float | None = None, drops: tuple[float, ...] = DEFAULT_DROPS,
@@ -86,10 +97,9 @@ def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, ta
         model: the trained dense network (not modified).
         data: training and test data (fine-tuning and accuracy).
         table: the model's sensitivity analysis (its method is the pruning method used).
-        board, target_fps, clock_mhz: what the accelerator must reach.
-        work_dir: each candidate's QONNX and simulation files go to ``work_dir/<name>``.
-        config: optimiser settings for the fine-tuning (its ``epochs`` is ignored).
-        finetune_epochs: epochs of fine-tuning after each one-shot pruning.
+        board, target_fps, clock_mhz: what the accelerator must reach; each candidate's QONNX and
+            simulation files go to ``work_dir/<name>``.
+        config, finetune_epochs: the fine-tuning's optimiser (its ``epochs`` ignored) and epochs.
         drops: accuracy budgets to try, in order.
         refine: after the first budget that meets the target, up to this many budgets halfway
             between it and the last one that missed; the most accurate candidate that meets wins.
@@ -104,13 +114,7 @@ def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, ta
     layers = len(model.compute_layers())
     tried: list[Candidate] = []
 
-    def record(cand):
-        tried.append(cand)
-        log.info("%s: accuracy %.4f, %.0f frames/s, LUT %d, DSP %d, %s", cand.name, cand.accuracy, cand.fps,
-                 cand.lut, cand.dsp, "meets the target" if cand.meets else "misses the target")
-        if on_candidate:
-            on_candidate(cand)
-
+    record = _recorder(tried, on_candidate)
     cand, best = evaluate(copy.deepcopy(model), "dense", [0.0] * layers, data, options, target_fps, work_dir / "dense")
     record(cand)
     if cand.meets:
@@ -133,6 +137,16 @@ def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, ta
         record(cand)
         return cand, slimmed
 
+    best = _search_budgets(attempt, drops, refine)
+    if best is None:
+        return None, tried
+    best[0].chosen = True
+    return best[1], tried
+
+
+def _search_budgets(attempt: Callable, drops: tuple[float, ...], refine: int):
+    """The first accuracy budget in ``drops`` whose ``attempt`` meets the target, refined up to
+    ``refine`` times halfway towards the last one that missed; the most accurate that meets, or None."""
     missed = 0.0
     for drop in drops:
         result = attempt(drop)
@@ -153,6 +167,5 @@ def search_target_fps(model, data: Dataset, table: Sensitivity, board: Board, ta
                     best = trial
             else:
                 missed = mid
-        best[0].chosen = True
-        return best[1], tried
-    return None, tried
+        return best
+    return None
