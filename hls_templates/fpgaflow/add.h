@@ -7,6 +7,14 @@
 
 namespace fpgaflow {
 
+// What add_streams<CFG> reads from its config (the generated <layer>_config derives from this).
+struct add_config {
+    static const int pe = 1;      // elements per token on all three streams
+    static const int tokens = 0;  // tokens per frame
+    static const int shift_a = 0, shift_b = 0;  // left shifts aligning each input to the finer scale
+    // typedefs: a_t, b_t (the inputs' element types), out_t (the sum's)
+};
+
 template <class CFG>
 void add_streams(stream<vec<typename CFG::a_t, CFG::pe> >& in_a, stream<vec<typename CFG::b_t, CFG::pe> >& in_b,
                  stream<vec<typename CFG::out_t, CFG::pe> >& out) {

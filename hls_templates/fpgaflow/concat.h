@@ -7,6 +7,14 @@
 
 namespace fpgaflow {
 
+// What concat_streams<CFG> reads from its config (the generated <layer>_config derives from this).
+struct concat_config {
+    static const int pe = 1;                  // channels per token
+    static const int pixels = 0;              // pixels per frame
+    static const int fold_a = 0, fold_b = 0;  // tokens per pixel taken from input a, then from b
+    // typedefs: a_t, b_t (the inputs' element types), out_t
+};
+
 template <class T, class S, unsigned N>
 inline vec<T, N> widen(const vec<S, N>& x) {
     vec<T, N> y;

@@ -7,6 +7,13 @@
 
 namespace fpgaflow {
 
+// What duplicate<CFG> reads from its config (the generated <layer>_config derives from this).
+struct duplicate_config {
+    static const int width = 1;   // elements per token
+    static const int tokens = 0;  // tokens per frame
+    // typedefs: elem_t
+};
+
 template <class CFG>
 void duplicate(stream<vec<typename CFG::elem_t, CFG::width> >& in, stream<vec<typename CFG::elem_t, CFG::width> >& out0,
                stream<vec<typename CFG::elem_t, CFG::width> >& out1) {

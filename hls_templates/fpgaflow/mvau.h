@@ -16,6 +16,26 @@
 
 namespace fpgaflow {
 
+// What mvau<CFG> reads from its config (the generated <layer>_config derives from this).
+struct mvau_config {
+    static const char* name() { return "mvau"; }
+    static const int mw = 1, mh = 1;          // y = x @ W, W of MW x MH
+    static const int pe = 1, simd = 1;        // output channels and inputs per cycle
+    static const int nf = 1, sf = 1;          // neuron folds (MH / PE) and synapse folds (MW / SIMD)
+    static const int vectors = 1;             // input vectors per frame (output pixels of a conv)
+    static const int in_bipolar = 0;          // 1: inputs are -1/+1 (stored as 0/1)
+    static const long long acc_min = 0, acc_max = 0;  // accumulator bounds (checked in csim)
+    // with thresholds: num_thresholds, out_lo, out_step, out_bipolar (as thresholding_config)
+    // typedefs: in_t, out_t, acc_t, arith (xnor<CFG> or mac<CFG>), weights_t, thresholds_t;
+    // mac only: product (policy), product_t, in_store_t
+};
+
+// What mvau_sparse<CFG> reads besides mvau_config's members.
+struct mvau_sparse_config : mvau_config {
+    static const int steps = 1;  // compute steps of the longest PE schedule
+    // typedefs: index_t, nf_end_t
+};
+
 // ---- products (P is the exact product type); inputs arrive decoded to integers ----
 struct mul_int {  // general multiply
     template <class P, class X, class W>

@@ -13,6 +13,14 @@
 
 namespace fpgaflow {
 
+// What pool<CFG> reads from its config (the generated <layer>_config derives from this).
+struct pool_config {
+    static const int channels = 1, window = 1, pixels = 0;  // per output pixel, a window of positions
+    static const int pe = 1, cf = 1;                        // channels per token, tokens per position
+    static const int is_max = 1;                            // 1: maximum, 0: sum
+    // typedefs: in_t, out_t
+};
+
 // REDUCE::step(acc, x, pe, cf, k) folds one element in (k == 0 starts the window);
 // REDUCE::result(acc, pe, cf) is the output element of a reduced channel.
 template <class CFG, class ACC, class REDUCE>

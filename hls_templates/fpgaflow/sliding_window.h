@@ -10,6 +10,17 @@
 
 namespace fpgaflow {
 
+// What sliding_window<CFG> reads from its config (the generated <layer>_config derives from this).
+struct sliding_window_config {
+    static const int channels = 1, height = 0, width = 0;  // the input map (NHWC)
+    static const int kh = 1, kw = 1, sh = 1, sw = 1;       // kernel and stride
+    static const int pad_top = 0, pad_left = 0;            // padding before the first row and column
+    static const int out_h = 0, out_w = 0;                 // output pixels
+    static const int simd = 1, cf = 1;                     // channels per token, tokens per pixel
+    static const int pad_code = 0;                         // the code written in padded positions
+    // typedefs: elem_t
+};
+
 template <class CFG>
 void sliding_window(stream<vec<typename CFG::elem_t, CFG::simd> >& in,
                     stream<vec<typename CFG::elem_t, CFG::simd> >& out) {

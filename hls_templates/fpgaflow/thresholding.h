@@ -10,6 +10,14 @@
 
 namespace fpgaflow {
 
+// What thresholding<CFG> reads from its config (the generated <layer>_config derives from this).
+struct thresholding_config {
+    static const int channels = 1, pe = 1, nf = 1, pixels = 1;  // channels, per token, folds, pixels per frame
+    static const int num_thresholds = 1;                        // sorted thresholds per channel
+    static const int out_lo = 0, out_step = 1, out_bipolar = 0; // code = out_lo + out_step * (thresholds passed)
+    // typedefs: in_t, out_t, thresholds_t
+};
+
 template <class CFG, class ACC, class T>
 inline typename CFG::out_t threshold_code(ACC acc, const T (&thresholds)[CFG::num_thresholds]) {
 #pragma HLS INLINE

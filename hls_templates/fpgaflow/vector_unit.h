@@ -14,6 +14,17 @@
 
 namespace fpgaflow {
 
+// What vector_unit<CFG> reads from its config (the generated <layer>_config derives from this).
+struct vector_unit_config {
+    static const char* name() { return "vector_unit"; }
+    static const int channels = 1, window = 1, pixels = 0;  // depthwise: each channel its own window
+    static const int pe = 1, cf = 1;                        // channels per token, channel folds
+    static const int in_bipolar = 0;                        // 1: inputs are -1/+1 (stored as 0/1)
+    static const long long acc_min = 0, acc_max = 0;        // accumulator bounds (checked in csim)
+    // with thresholds: num_thresholds, out_lo, out_step, out_bipolar, nf (as thresholding_config)
+    // typedefs: in_t, out_t, acc_t, product (policy), product_t, in_store_t, weights_t, thresholds_t
+};
+
 // Multiply-accumulate over the window, then the activation (thresholds or the raw accumulator).
 template <class CFG, class ACT>
 struct depthwise_reduce {

@@ -11,6 +11,13 @@
 
 namespace fpgaflow {
 
+// What width_converter<CFG> reads from its config (the generated <layer>_config derives from this).
+struct width_converter_config {
+    static const int in_width = 1, out_width = 1;  // elements per input and per output token
+    static const int elems = 0;                    // elements per frame
+    // typedefs: elem_t
+};
+
 template <class CFG>
 void width_converter(stream<vec<typename CFG::elem_t, CFG::in_width> >& in,
                      stream<vec<typename CFG::elem_t, CFG::out_width> >& out) {
