@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -16,10 +15,10 @@ import numpy as np
 import onnx
 
 from fpgaflow.codegen.compile import compile_csim
-from fpgaflow.codegen.host import DESIGN_FILE
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.float_exec import FloatGraph
 from fpgaflow.ir import HostInput, HostOutput, IntSpec
+from fpgaflow.streamio import DESIGN_FILE, InputError, load_design
 
 log = logging.getLogger(__name__)
 
@@ -40,40 +39,37 @@ class CsimResult:
 
 
 class Design:
-    """A build directory's host edges and interface, loaded from ``DIR/host``."""
+    """A build directory's host edges and interface, loaded from ``DIR/host``.
+
+    ``file``: the design file (:func:`fpgaflow.streamio.load_design`), ``meta`` its content; the
+    host edges run the reference's own arithmetic (the ONNX sub-graphs of ``DIR/host``).
+    """
 
     def __init__(self, build_dir: str | Path):
         self.dir = Path(build_dir)
         host = self.dir / "host"
-        meta_path = host / DESIGN_FILE
-        if not meta_path.is_file() or not (self.dir / "hls" / "top.cpp").is_file():
+        if not (host / DESIGN_FILE).is_file() or not (self.dir / "hls" / "top.cpp").is_file():
             raise UserError(f"{self.dir}: not an fpgaflow build directory (run 'fpgaflow build' first)")
-        self.meta = json.loads(meta_path.read_text())
-        i, o = self.meta["input"], self.meta["output"]
-        self.input_shape = i["shape"]
+        self.file = load_design(host)
+        self.meta = self.file.data
+        i, o, port = self.file.input, self.file.output, self.file.in_layout
+        self.input_shape = self.file.input_shape
+        annotated = self.file.annotated
         self.host_in = HostInput(FloatGraph.from_onnx(onnx.load(str(host / "input.onnx"))), i["scale"],
-                                 IntSpec(i["lo"], i["hi"], i["bipolar"]), dtype=i.get("dtype"))
+                                 IntSpec(port.lo, port.hi, port.bipolar), dtype=annotated["name"] if annotated else None)
         out_graph = FloatGraph.from_onnx(onnx.load(str(host / "output.onnx"))) \
             if (host / "output.onnx").is_file() else None
         self.host_out = HostOutput(np.asarray(o["value_scale"]), out_graph, o["shape"],
-                                   np.asarray(o.get("offset", 0), dtype=np.int64),
-                                   tuple(o["chw"]) if o.get("chw") else None)
-        self.out_elems = o["elems"]
+                                   np.asarray(o["offset"], dtype=np.int64), tuple(o["chw"]) if o["chw"] else None)
+        self.out_elems = self.file.out_layout.elems
 
     def check_input(self, x: np.ndarray, origin: str = "input") -> np.ndarray:
-        """``x`` as float32 of shape (N, *input_shape[1:]), or a UserError saying what is wrong."""
-        x = np.asarray(x)
-        want = tuple(self.input_shape[1:])
-        if x.ndim == len(want):
-            x = x[None]
-        if tuple(x.shape[1:]) != want:
-            if int(np.prod(x.shape[1:])) == int(np.prod(want)):
-                x = x.reshape((len(x),) + want)
-            else:
-                raise UserError(f"{origin}: shape {list(x.shape)}; the model takes (N, {', '.join(map(str, want))})")
-        if not np.issubdtype(x.dtype, np.number):
-            raise UserError(f"{origin}: dtype {x.dtype} is not numeric")
-        return x.astype(np.float32)
+        """``x`` as float32 of shape (N, *input_shape[1:]), or a UserError saying what is wrong
+        (:func:`fpgaflow.streamio.check_input`)."""
+        try:
+            return self.file.check_input(x, origin)
+        except InputError as exc:
+            raise UserError(str(exc)) from None
 
 
 def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path, counts: Path | None = None) -> np.ndarray:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fpgaflow.annotation import random_codes
 from fpgaflow.csim import Design, run_csim, stream_log
 from fpgaflow.frontend.reference import Reference
-from fpgaflow.ir import OUT_STREAM, random_codes
+from fpgaflow.ir import OUT_STREAM
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import pytest
 from brevitas_mlps import make_mlp
 from conftest import build_model
 from fpgaflow.csim import run_csim
-from fpgaflow.deploy.pynq_driver.packing import StreamLayout, pack, unpack
+from fpgaflow.streamio.packing import StreamLayout, pack, unpack
 from fpgaflow.frontend.reference import Reference
 from fpgaflow.verify import random_inputs
 
@@ -213,8 +213,8 @@ def test_numpy_host_ops_match_the_reference_arithmetic(op):
     """The driver's numpy ops against FloatGraph (onnxruntime per node, qonnx's own quantizers)."""
     from onnx import helper
 
-    from fpgaflow.deploy.driver_files import host_graph_data
-    from fpgaflow.deploy.pynq_driver.host_ops import HostGraph
+    from fpgaflow.interface import host_graph_data
+    from fpgaflow.streamio.host_ops import HostGraph
     from fpgaflow.frontend.float_exec import FloatGraph
 
     consts, attrs, shape, exact = CASES[op]

@@ -12,8 +12,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 
-from fpgaflow.deploy.driver_files import host_graph_data
-from fpgaflow.deploy.pynq_driver.host_ops import TOLERANCE, HostGraph, supported_ops
+from fpgaflow.interface import host_graph_data
+from fpgaflow.streamio.host_ops import TOLERANCE, HostGraph, supported_ops
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.float_exec import BATCH_SAFE, FloatGraph
 

@@ -22,7 +22,7 @@ import edge_models
 from fpgaflow.boards import load_board
 from fpgaflow.build import BuildOptions, build
 from fpgaflow.csim import Design, run_csim
-from fpgaflow.deploy.pynq_driver.host_ops import TOLERANCE
+from fpgaflow.streamio.host_ops import TOLERANCE
 from fpgaflow.frontend.reference import Reference
 from fpgaflow.verify import random_inputs
 from test_driver import load_driver

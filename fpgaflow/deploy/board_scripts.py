@@ -23,10 +23,9 @@ import jinja2
 
 from fpgaflow import __version__
 from fpgaflow.boards import Board
-from fpgaflow.codegen.hls import TOP, endpoints
-from fpgaflow.deploy.pynq_driver.packing import MAX_WORD_BITS, axi_word_bits
 from fpgaflow.errors import UserError
-from fpgaflow.ir import HardwareGraph
+from fpgaflow.interface import TOP, stream_word_bits
+from fpgaflow.streamio import MAX_WORD_BITS, axi_word_bits
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +103,6 @@ class BitstreamResult:
     files: tuple[Path, ...] = ()  # DIR/driver/fpgaflow.bit and .hwh, when the tools ran here
     command: str = ""  # when they are not on PATH: the one command to run on a machine that has them
     missing: tuple[str, ...] = ()  # the tools not on PATH
-
-
-def stream_word_bits(hg: HardwareGraph) -> tuple[int, int]:
-    """TDATA widths of the accelerator's AXI4-Stream input and output, as the HLS top packs them.
-
-    Each is :func:`axi_word_bits` of a token's bits: elements per token times element bits, of the
-    first layer's input and of the last layer's output.
-    """
-    return tuple(end.axis.word_bits for end in endpoints(hg))
 
 
 def _check_word_bits(bits: int, what: str) -> None:

@@ -1,7 +1,7 @@
 """The PYNQ driver of an fpgaflow accelerator: float numpy in, float numpy out.
 
-This package is copied into every build as ``DIR/driver/fpgaflow_driver/`` next to the design
-description (``design.json``, ``host_constants.npz``) and, once Vivado has run, the overlay
+This package is copied into every build as ``DIR/driver/fpgaflow_driver/``, with a copy of
+``fpgaflow.streamio`` inside it, next to the design file (``design.json``, ``host_constants.npz``) and, once Vivado has run, the overlay
 (``fpgaflow.bit`` and ``fpgaflow.hwh``). It needs numpy only; on the board, PYNQ too::
 
     from fpgaflow_driver import Accelerator
@@ -11,13 +11,12 @@ description (``design.json``, ``host_constants.npz``) and, once Vivado has run, 
     print(accel.last_fps)
 
 The host quantizes the input with the model's own first quantizer, packs the codes into the
-accelerator's AXI4-Stream words (see ``packing.py``), sends each batch as one DMA transfer,
+accelerator's AXI4-Stream words (see ``streamio/packing.py``), sends each batch as one DMA transfer,
 unpacks the output words and applies the model's output scaling.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import subprocess
@@ -27,15 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .host_ops import HostGraph, input_codes, output_values
-from .packing import StreamLayout, pack, unpack
+try:  # in a build's driver folder: the copy of fpgaflow.streamio shipped inside this package
+    from .streamio import HostDesign, StreamLayout, load_design, pack, unpack
+except ModuleNotFoundError as exc:  # this package inside the fpgaflow library
+    if exc.name != f"{__package__}.streamio":
+        raise
+    from fpgaflow.streamio import HostDesign, StreamLayout, load_design, pack, unpack
 
 log = logging.getLogger(__name__)
 
 #: The driver folder: where this package sits in a build (``DIR/driver``).
 DRIVER_DIR = Path(__file__).resolve().parent.parent
-DESIGN_FILE = "design.json"
-CONSTANTS_FILE = "host_constants.npz"
 BACKENDS = ("pynq", "csim")
 
 
@@ -123,15 +124,12 @@ class Accelerator:
         if batch_size < 1:
             raise ValueError(f"batch_size {batch_size}: must be at least 1")
         self.driver_dir = Path(driver_dir) if driver_dir is not None else DRIVER_DIR
-        design_path = self.driver_dir / DESIGN_FILE
-        if not design_path.is_file():
-            raise FileNotFoundError(f"{design_path} not found: pass driver_dir, the 'driver' folder of a build")
-        self.design = json.loads(design_path.read_text())
-        constants = dict(np.load(self.driver_dir / CONSTANTS_FILE))
-        self.in_layout = StreamLayout.from_dict(self.design["input"]["axis"])
-        self.out_layout = StreamLayout.from_dict(self.design["output"]["axis"])
-        self._host_in = _host_graph(self.design["input"]["graph"], constants)
-        self._host_out = _host_graph(self.design["output"]["graph"], constants)
+        try:
+            self.host: HostDesign = load_design(self.driver_dir)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"{exc}: pass driver_dir, the 'driver' folder of a build") from None
+        self.design = self.host.data
+        self.in_layout, self.out_layout = self.host.in_layout, self.host.out_layout
         self.batch_size = batch_size
         self.last_fps: float | None = None
         if backend == "pynq":
@@ -143,31 +141,15 @@ class Accelerator:
     @property
     def input_shape(self) -> list[int]:
         """The model's input shape (batch first)."""
-        return list(self.design["input"]["shape"])
+        return self.host.input_shape
 
     def quantize(self, x: np.ndarray) -> np.ndarray:
         """Float input (N, *input_shape[1:]) -> the integer codes the accelerator takes."""
-        x = np.asarray(x, dtype=np.float32)
-        want = tuple(self.input_shape[1:])
-        if x.shape[1:] != want:
-            if x.ndim >= 1 and int(np.prod(x.shape[1:])) == int(np.prod(want)):
-                x = x.reshape((len(x),) + want)
-            else:
-                raise ValueError(f"input shape {list(x.shape)}; the model takes (N, {', '.join(map(str, want))})")
-        _check_annotated(x, self.design["input"].get("annotated"))
-        values = self._host_in(x)
-        if values.ndim == 3:  # a 1-D map (N, C, L) streams as (N, C, L, 1)
-            values = values[..., None]
-        return input_codes(values, self.design["input"]["scale"])
+        return self.host.codes(x)
 
     def dequantize(self, ints: np.ndarray) -> np.ndarray:
         """The accelerator's integer outputs (N, elems) -> the model's float output."""
-        out = self.design["output"]
-        value = output_values(ints, np.asarray(out["value_scale"]), np.asarray(out["offset"], dtype=np.int64),
-                              tuple(out["chw"]) if out["chw"] else None)
-        if self._host_out is not None:
-            value = self._host_out(value.reshape([len(value)] + list(self._host_out.shapes[self._host_out.input_name][1:])))
-        return value.reshape([len(ints)] + list(out["shape"][1:]))
+        return self.host.outputs(ints)
 
     def execute_codes(self, codes: np.ndarray) -> np.ndarray:
         """Integer codes in, integer codes out, in batches of ``batch_size``; sets ``last_fps``."""
@@ -189,20 +171,3 @@ class Accelerator:
         y = self.execute(x)
         return y.reshape(len(y), -1).argmax(axis=1)
 
-
-def _check_annotated(x: np.ndarray, annotated: dict | None) -> None:
-    """An input annotated with an integer datatype (no input quantizer) takes only its codes."""
-    if annotated is None:
-        return
-    lo, hi = annotated["min"], annotated["max"]
-    ok = np.isin(x, (-1.0, 1.0)) if annotated["name"] == "BIPOLAR" else (x == np.rint(x)) & (x >= lo) & (x <= hi)
-    if not np.all(ok):
-        raise ValueError(f"the model's input is annotated {annotated['name']}: every value must be one of its "
-                         f"codes ({lo}..{hi}{', -1 or +1' if annotated['name'] == 'BIPOLAR' else ''})")
-
-
-def _host_graph(data: dict | None, constants: dict) -> HostGraph | None:
-    if data is None:
-        return None
-    return HostGraph(data["nodes"], {name: constants[key] for name, key in data["constants"].items()},
-                     data["shapes"], data["input"], data["output"])

@@ -309,9 +309,12 @@ class HostGraph:
 def input_codes(values: np.ndarray, scale: float) -> np.ndarray:
     """The first quantizer's float output -> the integer codes streamed in, (N, elems) int32.
 
-    Feature maps stream pixel by pixel (NHWC). The quantizer's output is code * scale rounded
-    once to float32, so dividing back and rounding recovers the code exactly.
+    Feature maps stream pixel by pixel (NHWC); a 1-D map (N, C, L) streams as the (N, C, L, 1)
+    map it is in hardware. The quantizer's output is code * scale rounded once to float32, so
+    dividing back and rounding recovers the code exactly.
     """
+    if values.ndim == 3:
+        values = values[..., None]
     if values.ndim == 4:
         values = values.transpose(0, 2, 3, 1)
     values = values.reshape(len(values), -1)
