@@ -1,7 +1,6 @@
 """The cycle simulator: analytical cases, agreement with the kits' cycle models, FIFO sizing, deadlock."""
 
 import json
-import re
 
 import numpy as np
 import pytest
@@ -71,11 +70,10 @@ def test_tfc_sim_meets_target_and_reports(models_dir, tmp_path, fps):
 def test_residual_deadlock_is_reported_not_hung(tmp_path):
     out = tmp_path / "b"
     build_model(make_cnn("residual", tmp_path, seed=0), out)
-    pipeline = out / "sim" / "pipeline.txt"
-    text = pipeline.read_text()
-    count, rest = text.split("\n", 1)
-    head, rest = rest.split("processes", 1)
-    shallow = re.sub(r"^(\S+) \d+$", r"\1 1", head, flags=re.M)  # every FIFO one token deep
-    pipeline.write_text(count + "\n" + shallow + "processes" + rest)
+    graph = out / "graph.json"  # fpgaflow sim starts from the saved hardware graph
+    doc = json.loads(graph.read_text())
+    for stream in doc["streams"]:
+        stream["depth"] = 1  # every FIFO one token deep
+    graph.write_text(json.dumps(doc))
     rc, err = run_cli("sim", out, "--frames", 3)
     assert_user_error(rc, err, "deadlocks", "waits for")

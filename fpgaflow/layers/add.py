@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import LayerKit, StreamShape, stream_schedule
+from fpgaflow.layers.base import JoinsTwo, LayerKit, StreamShape, stream_schedule
 
 
 @dataclass
-class AddStreams(LayerKit):
+class AddStreams(JoinsTwo, LayerKit):
     """``(a << shift_a) + (b << shift_b)`` over ``elems`` elements, ``pe`` per token."""
 
     name: str
@@ -33,13 +33,6 @@ class AddStreams(LayerKit):
     def __post_init__(self):
         if self.a_spec.bipolar or self.b_spec.bipolar:
             raise ValueError(f"{self.name}: adding bipolar streams is not supported")
-
-    @property
-    def in_spec(self) -> IntSpec:
-        return self.a_spec
-
-    def input_specs(self):
-        return [self.a_spec, self.b_spec]
 
     @property
     def out_spec(self) -> IntSpec:

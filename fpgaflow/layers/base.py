@@ -5,6 +5,7 @@ How a kit is written out (HLS C++ today) lives in its backend, e.g. :mod:`fpgafl
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import NamedTuple
 
@@ -181,6 +182,34 @@ class LayerKit(ABC):
         """Shape and type facts for the report."""
         return {"in_elems": self.in_elems, "out_elems": self.out_elems,
                 "in_type": str(self.in_spec.dtype.name), "out_type": str(self.out_spec.dtype.name)}
+
+
+def weight_dim(axis: int, doc: str) -> property:
+    """A read-only property: the size of ``self.weights`` along ``axis``."""
+    return property(lambda self: self.weights.shape[axis], doc=doc)
+
+
+class ChannelFolded:
+    """Mixin for kits that move ``pe`` of their ``channels`` per token, as wide as the producer writes."""
+
+    @property
+    def pe_simd(self) -> tuple[int, int]:
+        return (self.pe, 1)
+
+    def follow_widths(self, in_widths, reader_width) -> None:
+        """As wide as the producer writes, dividing the channels."""
+        self.pe = math.gcd(self.channels, in_widths[0] or 1)
+
+
+class JoinsTwo:
+    """Mixin for kits that join two streams, ``a`` and ``b``: port 0 reads ``a_spec``, port 1 ``b_spec``."""
+
+    @property
+    def in_spec(self) -> IntSpec:
+        return self.a_spec
+
+    def input_specs(self) -> list[IntSpec]:
+        return [self.a_spec, self.b_spec]
 
 
 class SpecPreserving:

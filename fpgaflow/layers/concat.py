@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import LayerKit, StreamShape, phases, repeat
+from fpgaflow.layers.base import JoinsTwo, LayerKit, StreamShape, phases, repeat
 
 
 @dataclass
-class ConcatStreams(LayerKit):
+class ConcatStreams(JoinsTwo, LayerKit):
     """Per pixel, ``channels_a`` elements from input A then ``channels_b`` from B, ``pe`` per token."""
 
     name: str
@@ -28,13 +28,6 @@ class ConcatStreams(LayerKit):
     def __post_init__(self):
         if self.a_spec.bipolar != self.b_spec.bipolar:
             raise ValueError(f"{self.name}: cannot concatenate bipolar and integer streams")
-
-    @property
-    def in_spec(self) -> IntSpec:
-        return self.a_spec
-
-    def input_specs(self):
-        return [self.a_spec, self.b_spec]
 
     def input_elems(self):
         return [self.pixels * self.channels_a, self.pixels * self.channels_b]

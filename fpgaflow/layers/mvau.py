@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import LayerKit, StreamShape
+from fpgaflow.layers.base import LayerKit, StreamShape, weight_dim
 from fpgaflow.layers.mvau_arith import (ARITHMETIC, DENSE, MAX_XNOR_SIMD, SPARSE, Arithmetic, DenseStorage,
                                         SparseSchedule, arith_options, arranged_weights, choose_arith,
                                         sparse_schedule, vector_schedule)
@@ -86,13 +86,8 @@ class MatrixVectorUnit(LayerKit):
             raise ValueError(f"{self.name}: bipolar weights must be -1/+1")
 
     # ---- shape ----
-    @property
-    def mw(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def mh(self) -> int:
-        return self.weights.shape[1]
+    mw = weight_dim(0, "Inputs (rows of W).")
+    mh = weight_dim(1, "Outputs (columns of W).")
 
     @property
     def pe_simd(self):

@@ -9,13 +9,12 @@ the quantizer after it). A global pool reads the feature map directly, as one wi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import LayerKit, Phase, StreamShape, phases, repeat
+from fpgaflow.layers.base import ChannelFolded, LayerKit, Phase, StreamShape, phases, repeat
 
 MODES = ("max", "sum")
 
@@ -28,7 +27,7 @@ def window_reduce_schedule(window: int, channels: int, pe: int, pixels: int) -> 
 
 
 @dataclass
-class Pool(LayerKit):
+class Pool(ChannelFolded, LayerKit):
     """Per-channel ``mode`` ("max" or "sum") over ``window_size`` positions, for ``pixels`` output pixels."""
 
     name: str
@@ -59,14 +58,6 @@ class Pool(LayerKit):
         if self.mode == "max":
             return self.in_spec
         return IntSpec(self.in_spec.lo * self.window_size, self.in_spec.hi * self.window_size)
-
-    @property
-    def pe_simd(self):
-        return (self.pe, 1)
-
-    def follow_widths(self, in_widths, reader_width):
-        """As wide as the producers write, dividing the channels."""
-        self.pe = math.gcd(self.channels, in_widths[0] or 1)
 
     def stream_shape(self):
         return StreamShape(self.pe, self.pe, self.pixels * self.window_size * self.channels,

@@ -6,13 +6,12 @@ channel, so the count is found by binary search (log2 comparators per output in 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
-from fpgaflow.layers.base import LayerKit, StreamShape, stream_schedule
+from fpgaflow.layers.base import ChannelFolded, LayerKit, StreamShape, stream_schedule
 
 
 @dataclass
@@ -41,7 +40,7 @@ class ThresholdTable:
         return smallest_dtype(int(self.values.min()), int(self.values.max()))
 
 @dataclass
-class Thresholding(LayerKit):
+class Thresholding(ChannelFolded, LayerKit):
     """A standalone multi-threshold layer reading accumulators, PE channels per token, for
     ``pixels`` pixels of a feature map (1 for a vector)."""
 
@@ -60,14 +59,6 @@ class Thresholding(LayerKit):
     @property
     def channels(self) -> int:
         return self.table.values.shape[0]
-
-    @property
-    def pe_simd(self):
-        return (self.pe, 1)
-
-    def follow_widths(self, in_widths, reader_width):
-        """As wide as the producers write, dividing the channels."""
-        self.pe = math.gcd(self.channels, in_widths[0] or 1)
 
     def stream_shape(self):
         elems = self.pixels * self.channels

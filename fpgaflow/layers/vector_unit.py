@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgaflow.ir import IntSpec
-from fpgaflow.layers.base import LayerKit, StreamShape
+from fpgaflow.layers.base import LayerKit, StreamShape, weight_dim
 from fpgaflow.layers.mvau import accumulator_bounds, choose_arith
 from fpgaflow.layers.pool import window_reduce_schedule
 from fpgaflow.layers.thresholding import ThresholdTable
@@ -35,13 +35,8 @@ class VectorUnit(LayerKit):
     def __post_init__(self):
         self.weights = np.asarray(self.weights, dtype=np.int64)
 
-    @property
-    def window_size(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def channels(self) -> int:
-        return self.weights.shape[1]
+    window_size = weight_dim(0, "Window positions (rows of the weights).")
+    channels = weight_dim(1, "Channels (columns of the weights).")
 
     @property
     def arith(self) -> str:
