@@ -188,6 +188,19 @@ void mvau(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<typename C
 }
 
 // ---- sparse MVAU: zeros removed at generation time ----
+// One input vector (SF tokens), decoded into the buffer the PEs index.
+template <class CFG>
+void read_vector(stream<vec<typename CFG::in_t, CFG::simd> >& in, typename CFG::in_store_t buffer[CFG::mw]) {
+    for (unsigned sf = 0; sf < CFG::sf; sf++) {
+#pragma HLS PIPELINE II = 1
+        const vec<typename CFG::in_t, CFG::simd> x = in.read();
+        for (unsigned s = 0; s < CFG::simd; s++) {
+#pragma HLS UNROLL
+            buffer[sf * CFG::simd + s] = decode_input<CFG>(x[s]);
+        }
+    }
+}
+
 // The input vector is buffered whole; then for every neuron fold each PE walks its compressed
 // schedule, SIMD (input index, weight) pairs per step, padding slots holding weight 0.
 template <class CFG, class OUT, class ACT>
@@ -198,14 +211,7 @@ void mvau_sparse_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<ve
     typename CFG::in_store_t buffer[CFG::mw];
 #pragma HLS ARRAY_PARTITION variable = buffer complete
     for (unsigned v = 0; v < CFG::vectors; v++) {
-    for (unsigned sf = 0; sf < CFG::sf; sf++) {
-#pragma HLS PIPELINE II = 1
-        vec<typename CFG::in_t, CFG::simd> x = in.read();
-        for (unsigned s = 0; s < CFG::simd; s++) {
-#pragma HLS UNROLL
-            buffer[sf * CFG::simd + s] = decode_input<CFG>(x[s]);
-        }
-    }
+    read_vector<CFG>(in, buffer);
     FPGAFLOW_COUNT(CFG, reads, CFG::sf);
     unsigned step = 0;
     for (unsigned nf = 0; nf < CFG::nf; nf++) {
