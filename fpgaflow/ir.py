@@ -8,7 +8,7 @@ import numpy as np
 from qonnx.core.datatype import DataType
 
 from fpgaflow.annotation import check_annotated
-from fpgaflow.streamio import input_codes, output_values, reference_layout
+from fpgaflow.streamio import StreamLayout, input_codes, output_values, reference_layout
 from fpgaflow.frontend.float_exec import FloatGraph
 
 
@@ -130,10 +130,9 @@ class Stream:
     elems: int
     depth: int = DEFAULT_FIFO_DEPTH
 
-    @property
-    def tokens(self) -> int:
-        """Tokens per frame."""
-        return self.elems // self.width
+    def layout(self) -> StreamLayout:
+        """The stream as an AXI4-Stream port packs it (the accelerator's input and output)."""
+        return StreamLayout(self.elems, self.width, self.spec.bits, self.spec.lo, self.spec.hi, self.spec.bipolar)
 
 
 @dataclass

@@ -16,7 +16,6 @@ from fpgaflow.codegen.binding import code_type
 from fpgaflow.codegen.bindings import bind
 from fpgaflow.interface import TOP
 from fpgaflow.ir import HardwareGraph, Stream
-from fpgaflow.streamio import StreamLayout
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,7 @@ def c_initializer(values: np.ndarray, hex_words: bool = False) -> str:
 def port_view(stream: Stream) -> dict:
     """What the templates need of the accelerator's input or output stream."""
     return {"ctype": code_type(stream.spec).hw, "width": stream.width, "elems": stream.elems, "spec": stream.spec,
-            "axis": StreamLayout(stream.elems, stream.width, stream.spec.bits, stream.spec.lo, stream.spec.hi,
-                                 stream.spec.bipolar)}
+            "axis": stream.layout()}
 
 
 def _layer_view(layer) -> dict:
