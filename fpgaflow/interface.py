@@ -17,22 +17,16 @@ import onnx
 from fpgaflow.annotation import annotation
 from fpgaflow.errors import json_value
 from fpgaflow.frontend.float_exec import FloatGraph, node_opset
-from fpgaflow.ir import HardwareGraph, Stream
+from fpgaflow.ir import HardwareGraph
 from fpgaflow.streamio import CONSTANTS_FILE, DESIGN_FILE, StreamLayout
 
 #: The HLS top function, and so the name of the IP Vitis HLS exports.
 TOP = "fpgaflow_top"
 
 
-def stream_layout(stream: Stream) -> StreamLayout:
-    """The AXI4-Stream port carrying ``stream``'s tokens."""
-    spec = stream.spec
-    return StreamLayout(stream.elems, stream.width, spec.bits, spec.lo, spec.hi, spec.bipolar)
-
-
 def port_layouts(hg: HardwareGraph) -> tuple[StreamLayout, StreamLayout]:
-    """The accelerator's input and output AXI4-Stream ports."""
-    return stream_layout(hg.source), stream_layout(hg.sink)
+    """The accelerator's input and output AXI4-Stream ports (see :meth:`fpgaflow.ir.Stream.layout`)."""
+    return hg.source.layout(), hg.sink.layout()
 
 
 def stream_word_bits(hg: HardwareGraph) -> tuple[int, int]:

@@ -73,10 +73,7 @@ class HostInput:
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.int32)
 
     def _codes(self, x: np.ndarray) -> np.ndarray:
-        values = self.graph(x)
-        if values.ndim == 3:  # a 1-D map (N, C, L) streams as the (N, C, L, 1) map it is in hardware
-            values = values[..., None]
-        return input_codes(values, self.scale)
+        return input_codes(self.graph(x), self.scale)  # a 1-D map (N, C, L) streams as (N, C, L, 1)
 
 
 @dataclass
