@@ -34,11 +34,10 @@ def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int] | No
     if depths is None and default_depth is None:
         depths, default_depth = hg.depths, DEFAULT_FIFO_DEPTH
     layers = hg.layers
-    streams = [IN_STREAM] + [s for layer in layers for s in layer.outputs if s != OUT_STREAM] + [OUT_STREAM]
+    graph_streams = hg.streams()
+    streams = [s.name for s in graph_streams]
     ids = {s: i for i, s in enumerate(streams)}
-    first, last = hg.first, hg.last
-    in_tokens = first.input_elems()[list(first.inputs).index(IN_STREAM)] // \
-        first.input_widths()[list(first.inputs).index(IN_STREAM)]
+    source, sink = graph_streams[0], graph_streams[-1]
     lines = [f"fifos {len(streams)}"]
     lines += [f"{s} {depths.get(s, default_depth)}" for s in streams]
     lines.append(f"processes {len(layers) + 2}")
@@ -49,10 +48,10 @@ def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int] | No
         rows = [" ".join(map(str, (p.count, *p.reads, *p.writes))) for p in schedule]
         return [" ".join(head)] + rows
 
-    lines += process(SOURCE, 0, [], [IN_STREAM], [Phase(in_tokens, (), (1,))])
+    lines += process(SOURCE, 0, [], [IN_STREAM], [Phase(source.elems // source.width, (), (1,))])
     for layer in layers:
         lines += process(layer.name, layer.pipeline_depth(), layer.inputs, layer.outputs, layer.schedule())
-    lines += process(SINK, 0, [OUT_STREAM], [], [Phase(last.out_tokens, (1,), ())])
+    lines += process(SINK, 0, [OUT_STREAM], [], [Phase(sink.elems // sink.width, (1,), ())])
     path = Path(out_dir) / "sim" / PIPELINE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
