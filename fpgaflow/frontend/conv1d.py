@@ -18,15 +18,9 @@ from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
 from fpgaflow.errors import UserError
+from fpgaflow.frontend.op_kinds import BROADCASTING, RANK_FREE, WINDOWED
 
 log = logging.getLogger(__name__)
-
-WINDOWED = ("Conv", "MaxPool", "AveragePool")
-#: Element-wise ops whose constant operands broadcast against the 3-D tensor.
-BROADCASTING = ("Add", "Sub", "Mul", "Div", "Quant", "IntQuant", "BipolarQuant", "Trunc", "Max", "Min", "Where")
-#: Ops that work on any rank unchanged.
-RANK_FREE = ("Relu", "Identity", "Flatten", "BatchNormalization", "MatMul", "GlobalAveragePool", "Concat",
-             "MultiThreshold", "Softmax", "LogSoftmax", "Sigmoid")
 
 
 def _shapes(model: ModelWrapper) -> dict[str, list]:
@@ -59,6 +53,7 @@ class Conv1dAs2d(Transformation):
     """Rewrite every 3-D tensor (N, C, L) as (N, C, L, 1) and the nodes reading them."""
 
     def apply(self, model: ModelWrapper):
+        """Rewrite the model in place (qonnx's Transformation protocol)."""
         shapes = _shapes(model)
         rank3 = {k for k, v in shapes.items() if v is not None and len(v) == 3}
         for node in model.graph.node:

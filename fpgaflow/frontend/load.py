@@ -22,19 +22,15 @@ from qonnx.util.cleanup import cleanup_model
 
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.conv1d import Conv1dAs2d, has_1d_layers
+from fpgaflow.frontend.op_kinds import COMPUTE, QCDQ, REWRITTEN
 from fpgaflow.frontend.validate import validate_bit_widths, validate_model
+from fpgaflow.lowering import supported_ops
 
 log = logging.getLogger(__name__)
 
-#: Operators fpgaflow accepts, as Brevitas exports them.
-QUANTIZERS = ("Quant", "IntQuant", "BipolarQuant", "MultiThreshold", "Trunc")
-#: Brevitas' QCDQ export (export_onnx_qcdq), converted to Quant nodes by qonnx.
-QCDQ = ("QuantizeLinear", "DequantizeLinear")
-ELEMENTWISE = ("Add", "Sub", "Mul", "Div", "BatchNormalization", "Relu", "Identity")
-SHAPE_OPS = ("Reshape", "Flatten", "Identity", "Transpose")
-POOLS = ("MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean")
-COMPUTE = ("MatMul", "Conv")
-SUPPORTED_OPS = frozenset(QUANTIZERS + ELEMENTWISE + SHAPE_OPS + POOLS + COMPUTE + ("Gemm", "Pad", "Concat"))
+#: Operators fpgaflow accepts before the last layer: those the lowering table lowers, and those
+#: the frontend rewrites into them.
+SUPPORTED_OPS = supported_ops()
 
 
 def read_onnx(path: str | Path) -> onnx.ModelProto:
@@ -195,7 +191,7 @@ def host_tail(model: ModelWrapper) -> set[str]:
     the streamliner decides; any operator the reference can run may be in the tail.
     """
     order = list(model.graph.node)
-    computes = [i for i, n in enumerate(order) if n.op_type in COMPUTE + ("Gemm",)]
+    computes = [i for i, n in enumerate(order) if n.op_type in COMPUTE + REWRITTEN]
     if not computes:
         return set()
     reached, names = set(order[computes[-1]].output), set()

@@ -9,6 +9,7 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from fpgaflow.errors import UserError
+from fpgaflow.frontend.op_kinds import INT_QUANTIZERS, SCALE_QUANTIZERS
 
 #: qonnx's rounding modes (``resolve_rounding_mode``).
 ROUNDING_MODES = ("ROUND", "HALF_EVEN", "CEIL", "FLOOR", "UP", "DOWN", "HALF_UP", "HALF_DOWN")
@@ -65,7 +66,7 @@ def validate_bit_widths(model: ModelWrapper) -> None:
     Run before qonnx's datatype inference, which spends minutes on bit widths like 1e10.
     """
     for node in model.graph.node:
-        if node.op_type in ("Quant", "IntQuant"):
+        if node.op_type in INT_QUANTIZERS:
             _bit_width(model, node)
 
 
@@ -125,7 +126,7 @@ def validate_model(model: ModelWrapper) -> None:
     static = static_tensors(model)
     for node in model.graph.node:
         _check_finite_constants(model, node)
-        if node.op_type in ("Quant", "IntQuant", "BipolarQuant"):
+        if node.op_type in SCALE_QUANTIZERS:
             _check_quant(model, node, static)
         elif node.op_type == "MultiThreshold":
             _check_multithreshold(model, node)

@@ -19,12 +19,10 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.float_exec import FloatGraph
+from fpgaflow.frontend.op_kinds import AFFINE, RESHAPES
 from fpgaflow.ir import IntSpec
 from fpgaflow.passes.quant_params import activation_source, constant
 
-#: Element-wise ops with a scalar constant that keep an integer grid affine.
-AFFINE = ("Add", "Sub", "Mul", "Div")
-_SHAPE = ("Reshape", "Flatten", "Identity")
 #: Largest annotated input datatype whose every code is enumerated.
 _ENUMERATE_BITS = 16
 
@@ -78,7 +76,7 @@ def _affine_path(model: ModelWrapper, tensor: str) -> list | None:
             if prod.op_type == "Div" and prod.input[0] != dyn[0]:
                 raise UserError(f"node {prod.name} (Div): divides a constant by the annotated input; only "
                                 "affine pre-processing (x + a, x - a, x * a, x / a) of an integer input is exact")
-        elif prod.op_type not in _SHAPE:
+        elif prod.op_type not in RESHAPES:
             return None
         chain.append(prod)
         t = dyn[0]

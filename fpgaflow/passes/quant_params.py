@@ -14,11 +14,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.general.intquant import int_quant, max_int, min_int
 
 from fpgaflow.errors import UserError
+from fpgaflow.frontend.op_kinds import INT_QUANTIZERS, SCALE_QUANTIZERS, TRANSPARENT, WEIGHT_SHAPE_OPS
 from fpgaflow.ir import IntSpec
 from fpgaflow.layers.sliding_window import Window
-
-#: Ops that keep codes and scale between a quantizer and its reader.
-TRANSPARENT = ("Reshape", "Flatten", "Identity", "MaxPool", "Transpose", "Pad")
 
 
 def c_identifier(name: str) -> str:
@@ -28,6 +26,7 @@ def c_identifier(name: str) -> str:
 
 
 def node_attr(node, name, default=None):
+    """An ONNX attribute's value (int, float, string or list of ints), or ``default``."""
     for a in node.attribute:
         if a.name == name:
             value = a.i if a.type == a.INT else a.f if a.type == a.FLOAT else a.s if a.type == a.STRING else None
@@ -38,10 +37,12 @@ def node_attr(node, name, default=None):
 
 
 def constant(model: ModelWrapper, name: str):
+    """The initializer ``name`` as an array, or None when it is not a constant."""
     return None if not name else model.get_initializer(name)
 
 
 def scalar_param(model, node, index: int, what: str) -> float:
+    """A quantizer's constant parameter at input ``index`` that must be one value per tensor."""
     value = constant(model, node.input[index])
     if value is None:
         raise UserError(f"node {node.name} ({node.op_type}): its {what} must be a constant")
@@ -74,7 +75,7 @@ def activation_source(model: ModelWrapper, tensor: str, consumer: str) -> tuple[
                 mult *= float(const[0].ravel()[0])
                 t = dyn[0]
                 continue
-        if op in ("Quant", "IntQuant"):
+        if op in INT_QUANTIZERS:
             scale = scalar_param(model, prod, 1, "scale")
             zp = scalar_param(model, prod, 2, "zero point")
             bits = int(scalar_param(model, prod, 3, "bit width"))
@@ -147,11 +148,11 @@ def weight_codes(model: ModelWrapper, matmul, out_axis: int = 1) -> tuple[np.nda
                                 "quantize it (e.g. Brevitas QuantLinear) or annotate an integer datatype")
             codes, scale, bipolar = np.asarray(init), np.ones_like(init, dtype=np.float64), dt == DataType["BIPOLAR"]
             break
-        if prod.op_type in ("Transpose", "Reshape", "Identity"):
+        if prod.op_type in WEIGHT_SHAPE_OPS:
             shape_ops.append(prod)
             t = prod.input[0]
             continue
-        if prod.op_type in ("Quant", "IntQuant", "BipolarQuant"):
+        if prod.op_type in SCALE_QUANTIZERS:
             params = [constant(model, i) for i in prod.input]
             if any(p is None for p in params):
                 raise UserError(f"node {prod.name} ({prod.op_type}): weight quantizer inputs must be constants")
@@ -197,9 +198,10 @@ def node_window(model, node, kind: str, in_shape=None, extra_pads=(0, 0, 0, 0)) 
     ``in_shape`` and ``extra_pads`` (top, left, bottom, right) describe a Pad node before it,
     merged into the window's padding.
     """
-    _, c, h, w = in_shape or model.get_tensor_shape(node.input[0])
+    shape = in_shape or model.get_tensor_shape(node.input[0])
+    channels, spatial = shape[1], tuple(shape[2:])
     kernel = int_list(node, "kernel_shape", [])
-    if len(kernel) != 2:
+    if len(kernel) != 2 or len(spatial) != 2:
         raise UserError(f"node {node.name} ({node.op_type}): only 2-D {kind} is supported")
     if any(d != 1 for d in int_list(node, "dilations", [1, 1])):
         raise UserError(f"node {node.name} ({node.op_type}): dilation {int_list(node, 'dilations', [])} is not "
@@ -208,7 +210,7 @@ def node_window(model, node, kind: str, in_shape=None, extra_pads=(0, 0, 0, 0)) 
         raise UserError(f"node {node.name} ({node.op_type}): auto_pad is not supported; export explicit pads")
     pads = int_list(node, "pads", [0, 0, 0, 0])
     pads = [p + e for p, e in zip(pads, extra_pads)]
-    window = Window(c, h, w, tuple(kernel), tuple(int_list(node, "strides", [1, 1])), tuple(pads))
+    window = Window(channels, *spatial, tuple(kernel), tuple(int_list(node, "strides", [1, 1])), tuple(pads))
     out = model.get_tensor_shape(node.output[0])
     if tuple(out[2:]) != window.out_hw:
         raise UserError(f"node {node.name} ({node.op_type}): output {out[2:]} differs from {list(window.out_hw)} "
