@@ -159,6 +159,7 @@ __all__ = [
     "build_with_model",
     "cnv_1w1a",
     "conv1d_net",
+    "max_branches_net",
     "mlp_softmax",
     "qcdq_mlp",
     "qkeras_style_softmax",
@@ -345,6 +346,22 @@ def _binarized_tied_logits_mlp() -> nn.Module:
     ))
 
 
+class _MaxOfBranches(nn.Module):
+    """Two conv branches with 4- and 3-bit ``QuantReLU`` (power-of-two scales) joined by
+    ``torch.maximum`` (an ONNX ``Max`` of two quantized tensors), then a 2x2 max pool and a dense head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp = _input_quant()
+        self.a = nn.Sequential(_conv(QuantConv2d, 3, 8, 4, padding=1), nn.BatchNorm2d(8), _relu(4))
+        self.b = nn.Sequential(_conv(QuantConv2d, 3, 8, 4, padding=1), nn.BatchNorm2d(8), _relu(3))
+        self.head = nn.Sequential(nn.MaxPool2d(2), nn.Flatten(), _linear(8 * 4 * 4, 10, 4, bias=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.inp(x)
+        return self.head(torch.maximum(self.a(x), self.b(x)))
+
+
 def _cnv_1w1a() -> nn.Module:
     from brevitas_examples.bnn_pynq.models import model_with_cfg
 
@@ -423,6 +440,7 @@ _SPECS: dict[str, _Spec] = {
     "binarized_tied_logits_mlp": _Spec(_binarized_tied_logits_mlp, (64,), _uniform((64,)),
                                        after_calibration=_fixed_norms),
     "cnv_1w1a": _Spec(_cnv_1w1a, (3, 32, 32), _uniform((3, 32, 32))),
+    "max_branches_net": _Spec(_MaxOfBranches, (3, 8, 8), _uniform((3, 8, 8))),
 }
 
 
@@ -466,6 +484,11 @@ def build_with_model(name: str, out_dir: pathlib.Path, seed: int = 0) -> tuple[p
         spec.after_export(path)
     logger.info("%s: built in %.2f s, exported in %.2f s", name, built - start, time.perf_counter() - built)
     return path, model
+
+
+def max_branches_net(out_dir: pathlib.Path, seed: int = 0) -> pathlib.Path:
+    """Export :class:`_MaxOfBranches` (input (1, 3, 8, 8)); return the path."""
+    return build_with_model("max_branches_net", out_dir, seed)[0]
 
 
 def mlp_softmax(out_dir: pathlib.Path, seed: int = 0) -> pathlib.Path:

@@ -42,10 +42,19 @@ def _join_types(layer) -> dict:
     return {"a_t": code_type(layer.a_spec), "b_t": code_type(layer.b_spec), "out_t": code_type(layer.out_spec)}
 
 
+def _aligned_join(layer, header: str, function: str, base: str) -> Binding:
+    constants = ints(pe=layer.pe, tokens=layer.elems // layer.pe, shift_a=layer.shift_a, shift_b=layer.shift_b)
+    return Binding(header, function, base, constants, _join_types(layer))
+
+
 def add(layer) -> Binding:
     """``fpgaflow::add_streams``, see fpgaflow/add.h."""
-    constants = ints(pe=layer.pe, tokens=layer.elems // layer.pe, shift_a=layer.shift_a, shift_b=layer.shift_b)
-    return Binding("fpgaflow/add.h", "fpgaflow::add_streams", "fpgaflow::add_config", constants, _join_types(layer))
+    return _aligned_join(layer, "fpgaflow/add.h", "fpgaflow::add_streams", "fpgaflow::add_config")
+
+
+def max_join(layer) -> Binding:
+    """``fpgaflow::max_streams``, see fpgaflow/max.h."""
+    return _aligned_join(layer, "fpgaflow/max.h", "fpgaflow::max_streams", "fpgaflow::max_config")
 
 
 def concat(layer) -> Binding:

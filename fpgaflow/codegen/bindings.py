@@ -18,6 +18,7 @@ BINDERS: dict[str, Callable[[object], Binding]] = {
     "width_converter": bind_streams.width_converter,
     "duplicate": bind_streams.duplicate,
     "add": bind_streams.add,
+    "max": bind_streams.max_join,
     "concat": bind_streams.concat,
 }
 

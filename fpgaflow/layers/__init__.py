@@ -8,6 +8,7 @@ from fpgaflow.ir import IntSpec
 from fpgaflow.layers.add import AddStreams
 from fpgaflow.layers.concat import ConcatStreams
 from fpgaflow.layers.duplicate import Duplicate
+from fpgaflow.layers.max_streams import MaxStreams
 from fpgaflow.layers.mvau import MatrixVectorUnit
 from fpgaflow.layers.pool import Pool
 from fpgaflow.layers.sliding_window import SlidingWindow, Window
@@ -18,4 +19,4 @@ from fpgaflow.layers.width_converter import StreamWidthConverter
 #: class name -> class, for every dataclass a kit's fields may hold (kits included).
 KIT_TYPES = {cls.__name__: cls for cls in (
     IntSpec, ThresholdTable, Window, MatrixVectorUnit, VectorUnit, Thresholding, SlidingWindow, Pool,
-    StreamWidthConverter, Duplicate, AddStreams, ConcatStreams)}
+    StreamWidthConverter, Duplicate, AddStreams, MaxStreams, ConcatStreams)}

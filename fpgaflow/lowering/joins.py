@@ -1,5 +1,5 @@
-"""Joins of two branches: a residual Add aligns the two scales by a shift and adds; Concat joins
-channels."""
+"""Joins of two branches: a residual Add (or an element-wise Max) aligns the two scales by a shift
+and adds (or takes the larger); Concat joins channels."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 from fpgaflow.errors import UserError
 from fpgaflow.layers.add import AddStreams
 from fpgaflow.layers.concat import ConcatStreams
+from fpgaflow.layers.max_streams import MaxStreams
 from fpgaflow.lowering.context import Context, QTensor, check_exact, is_pow2, scalar_scale
 from fpgaflow.lowering.registry import lowers
 from fpgaflow.passes.quant_params import node_attr
@@ -20,25 +21,37 @@ def _two_dynamic_inputs(ctx: Context, node) -> bool:
     return len(ctx.dynamic_inputs(node)) == 2
 
 
-@lowers("Add", when=_two_dynamic_inputs)
-def residual_add(ctx: Context, node) -> None:
-    """An Add of two quantized branches with power-of-two scales: shift to the finer one and add."""
+def _aligned_join(ctx: Context, node, kit: type, verb: str, result: str) -> None:
+    """Two quantized branches with power-of-two scales: both shifted to the finer scale, then ``kit``."""
     a_name, b_name = ctx.dynamic_inputs(node)
     a, b = ctx.input_of(node, a_name), ctx.input_of(node, b_name)
+    op = node.op_type
     if list(a.shape) != list(b.shape):
-        raise UserError(f"node {node.name} (Add): inputs of shapes {a.shape} and {b.shape}; broadcasting "
+        raise UserError(f"node {node.name} ({op}): inputs of shapes {a.shape} and {b.shape}; broadcasting "
                         "is not supported")
     scales = [scalar_scale(a), scalar_scale(b)]
     if None in scales or not all(is_pow2(s) for s in scales) or a.spec.bipolar or b.spec.bipolar:
-        raise UserError(f"node {node.name} (Add): adding inputs of scales {a.scale} and {b.scale} is exact in "
+        raise UserError(f"node {node.name} ({op}): {verb} inputs of scales {a.scale} and {b.scale} is exact in "
                         "integers only for power-of-two scales; quantize both inputs with power-of-two scales "
                         "(e.g. one shared Brevitas QuantIdentity with Int8ActPerTensorFixedPoint)")
     fine = min(scales)
     shift_a, shift_b = (int(round(math.log2(s / fine))) for s in scales)
-    layer = AddStreams(ctx.layer_name(node), a.spec, b.spec, shift_a, shift_b, int(np.prod(a.shape[1:])))
-    check_exact(node, layer, "the sum")
+    layer = kit(ctx.layer_name(node), a.spec, b.spec, shift_a, shift_b, int(np.prod(a.shape[1:])))
+    check_exact(node, layer, result)
     stream = ctx.add(layer, [a.stream, b.stream])
     ctx.tensors[node.output[0]] = QTensor(stream, fine, layer.out_spec, ctx.shape(node.output[0]))
+
+
+@lowers("Add", when=_two_dynamic_inputs)
+def residual_add(ctx: Context, node) -> None:
+    """An Add of two quantized branches with power-of-two scales: shift to the finer one and add."""
+    _aligned_join(ctx, node, AddStreams, "adding", "the sum")
+
+
+@lowers("Max", when=_two_dynamic_inputs)
+def elementwise_max(ctx: Context, node) -> None:
+    """A Max of two quantized branches with power-of-two scales: shift to the finer one, take the larger."""
+    _aligned_join(ctx, node, MaxStreams, "the maximum of", "the maximum")
 
 
 @lowers("Concat")
