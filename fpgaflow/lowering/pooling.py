@@ -75,6 +75,6 @@ def _check_global_axes(ctx: Context, node, rank: int) -> None:
     axes = node_attr(node, "axes")
     if axes is None and len(node.input) > 1 and node.input[1]:
         axes = constant(ctx.model, node.input[1])
-    if sorted(int(a) % rank for a in np.asarray(axes).ravel()) != list(range(2, rank)):
+    if axes is None or sorted(int(a) % rank for a in np.asarray(axes).ravel()) != list(range(2, rank)):
         raise UserError(f"node {node.name} (ReduceMean): only the mean over H and W (axes [2, 3]) is "
                         "supported")
