@@ -53,7 +53,7 @@ def test_shift_layer_has_no_multiplier(tmp_path):
     shift_layers = [r for r in mvau_rows(report) if r["arith"] == "shift"]
     assert shift_layers
     for r in shift_layers:
-        struct = re.search(r"struct %s_config \{(.*?)\n\};" % r["name"], config, re.S).group(1)
+        struct = re.search(r"struct %s_config[^{]*\{(.*?)\n\};" % r["name"], config, re.S).group(1)
         assert re.search(r"typedef fpgaflow::mul_shift<\d+> product;", struct)
         assert r["dsp"] == 0
 
