@@ -116,12 +116,16 @@ def wire_chain(layers: list) -> list:
 class Stream:
     """One FIFO of the accelerator: who writes it, who reads it, what it carries and how deep it is.
 
-    ``producer`` / ``consumer`` are layer names (None: the accelerator's input / output port).
+    ``producer`` / ``consumer`` are layer names (None: the accelerator's input / output port), and
+    ``producer_port`` / ``consumer_port`` the index of the stream in the producer's ``outputs`` and
+    the consumer's ``inputs``.
     """
 
     name: str
     producer: str | None
+    producer_port: int
     consumer: str | None
+    consumer_port: int
     spec: IntSpec
     width: int
     elems: int
@@ -180,17 +184,18 @@ class HardwareGraph:
         """Every stream: the accelerator input, the streams between layers (in layer order), the output."""
         first, last = self.first, self.last
         port = list(first.inputs).index(IN_STREAM)
-        found = [Stream(IN_STREAM, None, first.name, first.input_specs()[port], first.input_widths()[port],
+        found = [Stream(IN_STREAM, None, 0, first.name, port, first.input_specs()[port], first.input_widths()[port],
                         first.input_elems()[port], self.depths.get(IN_STREAM, DEFAULT_FIFO_DEPTH))]
         for layer in self.layers:
-            for stream in layer.outputs:
+            for out_port, stream in enumerate(layer.outputs):
                 if stream == OUT_STREAM:
                     continue
-                reader = self.consumers(stream)
-                found.append(Stream(stream, layer.name, reader[0].name if reader else None, layer.out_spec,
+                reader = next(iter(self.consumers(stream)), None)
+                found.append(Stream(stream, layer.name, out_port, reader.name if reader else None,
+                                    list(reader.inputs).index(stream) if reader else 0, layer.out_spec,
                                     layer.out_width, layer.out_elems, self.depths.get(stream, DEFAULT_FIFO_DEPTH)))
-        found.append(Stream(OUT_STREAM, last.name, None, last.out_spec, last.out_width, last.out_elems,
-                            self.depths.get(OUT_STREAM, DEFAULT_FIFO_DEPTH)))
+        found.append(Stream(OUT_STREAM, last.name, list(last.outputs).index(OUT_STREAM), None, 0, last.out_spec,
+                            last.out_width, last.out_elems, self.depths.get(OUT_STREAM, DEFAULT_FIFO_DEPTH)))
         return found
 
     @property
