@@ -14,6 +14,7 @@ from fpgaflow import __version__
 from fpgaflow.boards import Board
 from fpgaflow.codegen.binding import code_type
 from fpgaflow.codegen.bindings import bind
+from fpgaflow.codegen.lint import lint_hls
 from fpgaflow.interface import TOP
 from fpgaflow.ir import HardwareGraph, Stream
 
@@ -97,7 +98,10 @@ def render_hls(hg: HardwareGraph, part: str, clock_mhz: float, out_dir: Path) ->
     if kernels.exists():
         shutil.rmtree(kernels)
     shutil.copytree(templates_dir() / "fpgaflow", kernels)
-    log.info("wrote HLS sources to %s", hls)
+    problems = lint_hls(hls)
+    if problems:  # the generator's fault, not the model's
+        raise RuntimeError("generated HLS C++ outside the synthesizable subset:\n" + "\n".join(problems))
+    log.info("wrote HLS sources to %s (lint: synthesizable subset)", hls)
     return hls
 
 

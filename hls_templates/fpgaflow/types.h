@@ -71,7 +71,11 @@ inline int popcount(const T& v) {
 }
 
 // Largest power of two <= n (n >= 1), for fixed-trip-count binary searches.
-constexpr unsigned floor_pow2(unsigned n) { return n < 2 ? 1 : 2 * floor_pow2(n / 2); }
+// (No recursion: the synthesizable subset has none, constexpr or not.)
+constexpr unsigned or_shift(unsigned n, unsigned s) { return n | (n >> s); }
+constexpr unsigned floor_pow2(unsigned n) {
+    return n < 2 ? 1 : (or_shift(or_shift(or_shift(or_shift(or_shift(n, 1), 2), 4), 8), 16) + 1) >> 1;
+}
 
 // The C simulation checks that an accumulator stays inside its declared hardware width.
 template <class CFG, class ACC>
