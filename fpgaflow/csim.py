@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from fpgaflow.codegen.compile import compile_csim
+from fpgaflow.codegen.compile import SANITIZER_ENV, compile_csim
 from fpgaflow.errors import UserError
 from fpgaflow.frontend.float_exec import FloatGraph
 from fpgaflow.ir import HostInput, HostOutput, IntSpec
@@ -72,16 +72,23 @@ class Design:
             raise UserError(str(exc)) from None
 
 
-def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path, counts: Path | None = None) -> np.ndarray:
+def _stderr_summary(stderr: str, keep: int = 1000) -> str:
+    """The start (a sanitizer's finding, an assertion) and the end of a failed run's stderr."""
+    stderr = stderr.strip()
+    return stderr if len(stderr) <= 2 * keep else f"{stderr[:keep]}\n...\n{stderr[-keep:]}"
+
+
+def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path, counts: Path | None = None,
+         env: dict | None = None) -> np.ndarray:
     fd, in_path = tempfile.mkstemp(suffix=".bin", dir=workdir)
     os.close(fd)
     out_path = in_path.replace(".bin", "_out.bin")
     try:
         codes.astype(np.int32).tofile(in_path)
         proc = subprocess.run([str(exe), in_path, out_path] + ([str(counts)] if counts else []),
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env={**os.environ, **env} if env else None)
         if proc.returncode != 0:
-            raise RuntimeError(f"C simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+            raise RuntimeError(f"C simulation {exe} failed (exit {proc.returncode}): {_stderr_summary(proc.stderr)}")
         return np.fromfile(out_path, dtype=np.int64).reshape(len(codes), out_elems)
     finally:
         for p in (in_path, out_path):
@@ -90,24 +97,26 @@ def _run(exe: Path, codes: np.ndarray, out_elems: int, workdir: Path, counts: Pa
 
 
 def run_csim(build_dir: str | Path, x: np.ndarray, hw_types: bool = False, jobs: int | None = None,
-             chunk: int = 2048) -> CsimResult:
+             chunk: int = 2048, sanitize: bool = False) -> CsimResult:
     """Run the C simulation of ``build_dir`` on the float batch ``x`` (N, *input shape[1:]).
 
     The executable is compiled once and cached in the build directory. The batch is cut into
     chunks that ``jobs`` workers (default: the CPU count) quantize on the host and push through
-    the executable in parallel.
+    the executable in parallel. ``sanitize`` runs a build under AddressSanitizer and
+    UndefinedBehaviorSanitizer (any finding fails the run).
     """
     design = Design(build_dir)
     x = design.check_input(x)
     t0 = time.perf_counter()
-    exe = compile_csim(design.dir / "hls", hw_types=hw_types)
+    exe = compile_csim(design.dir / "hls", hw_types=hw_types, sanitize=sanitize)
     t1 = time.perf_counter()
     workdir = design.dir / "hls" / "csim_build"
     starts = range(0, len(x), chunk)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(starts)))
 
     def work(start):
-        return _run(exe, design.host_in(x[start:start + chunk]), design.out_elems, workdir)
+        return _run(exe, design.host_in(x[start:start + chunk]), design.out_elems, workdir,
+                    env=SANITIZER_ENV if sanitize else None)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         ints = np.concatenate(list(pool.map(work, starts))) if len(x) else np.zeros((0, design.out_elems), np.int64)
@@ -131,7 +140,7 @@ def stream_log(build_dir: str | Path, x: np.ndarray) -> dict[str, np.ndarray]:
         out_path = in_path.replace(".bin", "_out.bin")
         proc = subprocess.run([str(exe), in_path, out_path, "-", str(log_path)], capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"C simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+            raise RuntimeError(f"C simulation {exe} failed (exit {proc.returncode}): {_stderr_summary(proc.stderr)}")
     finally:
         for p in (in_path, in_path.replace(".bin", "_out.bin")):
             if os.path.exists(p):

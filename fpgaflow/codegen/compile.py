@@ -72,16 +72,28 @@ def compile_cached(sources: list[Path], exe: Path, flags: list[str], include_dir
     return exe
 
 
-def compile_csim(hls_dir: Path, hw_types: bool = False, stream_log: bool = False) -> Path:
+#: g++ flags of the C simulation built under AddressSanitizer and UndefinedBehaviorSanitizer. Left
+#: shifts of negative values are left out: ap_types' arithmetic (and the hardware) shift two's
+#: complement, which C++20 defines and g++ always did.
+SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize=shift-base", "-fno-sanitize-recover=undefined",
+                  "-fno-omit-frame-pointer", "-g"]
+#: Their run-time options: stop at the first finding (leak checking needs ptrace, often absent).
+SANITIZER_ENV = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:halt_on_error=1",
+                 "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+
+
+def compile_csim(hls_dir: Path, hw_types: bool = False, stream_log: bool = False, sanitize: bool = False) -> Path:
     """Build (or reuse) the C simulation executable of ``hls_dir``.
 
     ``hw_types`` compiles with exact-width ap types everywhere (as synthesis sees them);
     slower to build and run, and used to check that the fast build is equivalent.
-    ``stream_log`` builds a variant that can log every stream write (see stream.h).
+    ``stream_log`` builds a variant that can log every stream write (see stream.h); ``sanitize`` one
+    under AddressSanitizer and UndefinedBehaviorSanitizer (run it with :data:`SANITIZER_ENV`).
     """
     hls_dir = Path(hls_dir)
     flags = CXXFLAGS + cpu_flags() + (["-DFPGAFLOW_HW_TYPES"] if hw_types else []) + \
-        (["-DFPGAFLOW_STREAM_LOG"] if stream_log else [])
-    name = "csim" + ("_hw_types" if hw_types else "") + ("_stream_log" if stream_log else "")
+        (["-DFPGAFLOW_STREAM_LOG"] if stream_log else []) + (SANITIZE_FLAGS if sanitize else [])
+    name = "csim" + ("_hw_types" if hw_types else "") + ("_stream_log" if stream_log else "") + \
+        ("_sanitized" if sanitize else "")
     exe = hls_dir / "csim_build" / name
     return compile_cached([hls_dir / "top.cpp", hls_dir / "testbench.cpp"], exe, flags, [hls_dir, ap_types_dir()])
