@@ -198,6 +198,26 @@ def boards():
                    f"DSP {r['dsp']}  BRAM18 {r['bram18']}  URAM {r['uram']}  {b.description}")
 
 
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress output and no table.")
+@click.pass_context
+def synth(ctx, build_dir, quiet):
+    """Yosys synthesis counts of BUILD_DIR's RTL beside the estimates (writes synth.json, re-renders the report)."""
+    from fpgaflow.synth import format_synth, rerender_report, synth_build
+
+    with _errors(ctx):
+        if not (Path(build_dir) / "rtl").is_dir():
+            raise UserError(f"{build_dir}: no rtl/ folder; run fpgaflow build --rtl first")
+        status = None if quiet else err.status("Yosys ...")
+        with status or contextlib.nullcontext():
+            result = synth_build(build_dir, None if quiet else lambda name: status.update(f"Yosys: {name} ..."))
+        rerender_report(build_dir)
+        if not quiet:
+            click.echo(format_synth(result), nl=False)
+        err.print(f"{result['tool']}, {result['family']}: wrote {Path(build_dir) / 'synth.json'}")
+
+
 def _int_list(option: str, text: str | None) -> tuple[int, ...] | None:
     """``64,64,64`` -> (64, 64, 64); a clear error naming the option otherwise."""
     if text is None:

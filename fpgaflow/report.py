@@ -66,11 +66,14 @@ def apply_simulation(report: dict, sim: dict) -> bool:
 
 
 def write_report(report: dict, out_dir: Path, sim: dict | None = None) -> None:
-    """Write report.json, report.txt and report.html (charts of cycles, stalls, resources) into ``out_dir``."""
+    """Write report.json, report.txt and report.html (charts of cycles, stalls, resources) into ``out_dir``;
+    the HTML shows the Yosys counts of ``out_dir/synth.json`` where ``fpgaflow synth`` wrote it for this graph."""
+    from fpgaflow.synth import load_synth
+
     out_dir = Path(out_dir)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=json_value))
     (out_dir / "report.txt").write_text(format_report(report))
-    (out_dir / "report.html").write_text(format_html(report, sim))
+    (out_dir / "report.html").write_text(format_html(report, sim, load_synth(out_dir)))
 
 
 _BAR_X, _BAR_W = 260, 520  # label column and bar length of the HTML charts, in pixels
@@ -93,8 +96,9 @@ def _chart(title: str, rows: list[tuple[str, list[tuple[str, float, str]]]], uni
             "height": 18 * len(rows) + 4}
 
 
-def format_html(report: dict, sim: dict | None = None) -> str:
-    """A standalone HTML page: per-layer cycles (busy and stalls, when simulated) and resources."""
+def format_html(report: dict, sim: dict | None = None, synth: dict | None = None) -> str:
+    """A standalone HTML page: per-layer cycles (busy and stalls, when simulated) and resources
+    (with Yosys's counts beside the estimates when ``synth``, synth.json's content, is given)."""
     import jinja2
 
     layers = report["layers"]
@@ -111,7 +115,7 @@ def format_html(report: dict, sim: dict | None = None) -> str:
                                               for l in layers], "")
     env = jinja2.Environment(loader=jinja2.PackageLoader("fpgaflow", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
-    return env.get_template("report.html.j2").render(r=report, charts=[cycles, luts, mems])
+    return env.get_template("report.html.j2").render(r=report, charts=[cycles, luts, mems], synth=synth)
 
 
 def format_report(report: dict) -> str:
