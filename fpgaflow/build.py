@@ -55,6 +55,7 @@ class BuildOptions:
     sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD
     folding: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer name -> (PE, SIMD)
     bitstream: bool = False  # then build the bitstream with Vitis HLS and Vivado (fpgaflow build --bitstream)
+    rtl: bool = False  # also write the Verilog backend into DIR/rtl/ (fpgaflow build --rtl)
 
     @property
     def clock(self) -> float:
@@ -149,6 +150,9 @@ def write_artefacts(hg: HardwareGraph, options: BuildOptions, out_dir: Path, not
     hg.depths = size_fifos(hg, out_dir)
     save_graph(hg, out_dir, options.board.part, options.clock)
     hls_dir = write_hls(hg, options.board, options.clock, out_dir)
+    if options.rtl:
+        from fpgaflow.rtl.top import write_rtl
+        write_rtl(hg, out_dir / "rtl")
     write_board(out_dir, options.board, options.clock, hg.name, *stream_word_bits(hg))
     write_host(hg, out_dir)
     write_driver(hg, out_dir, port_layouts(hg))

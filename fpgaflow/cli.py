@@ -87,10 +87,11 @@ def main(ctx: click.Context, debug: bool) -> None:
               help='JSON {"LAYER": {"pe": P, "simd": S}} fixing layers\' folding.')
 @click.option("--bitstream", is_flag=True,
               help="Then build the bitstream with Vitis HLS and Vivado if on PATH (else print the command to run).")
+@click.option("--rtl", is_flag=True, help="Also write the Verilog backend into DIR/rtl/ (for fpgaflow rtlsim and synth).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
 def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_csim, csim_samples, arith, sparse_threshold,
-          folding_file, bitstream, quiet):
+          folding_file, bitstream, rtl, quiet):
     """Build MODEL.onnx into HLS C++, check it by C simulation, and report."""
     from fpgaflow.boards import load_board
     from fpgaflow.build import BuildOptions, build as run_build, default_out_dir, read_folding
@@ -110,7 +111,7 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_c
                                csim=not no_csim,
                                csim_samples=csim_samples, arith=overrides, sparse_threshold=sparse_threshold,
                                folding=read_folding(folding_file) if folding_file else {},
-                               bitstream=bitstream)
+                               bitstream=bitstream, rtl=rtl)
         report = run_build(model, options, _progress(quiet))
         if not quiet:
             click.echo(format_report(report), nl=False)
@@ -185,6 +186,29 @@ def sim(ctx, build_dir, frames):
         err.print(f"{frames} frames: latency {result['latency']:,} cycles, II {result['ii']:,.1f} cycles, "
                   f"{result['fps']:,.0f} frames/s at {result['clock_mhz']:g} MHz; bottleneck {result['bottleneck']}; "
                   f"wrote {Path(build_dir) / 'sim.json'}")
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--frames", type=click.IntRange(1), default=200, show_default=True,
+              help="Frames to push through the RTL (random inputs, output back-pressure).")
+@click.pass_context
+def rtlsim(ctx, build_dir, frames):
+    """Verilator simulation of BUILD_DIR's RTL against the C simulation (writes rtlsim.json)."""
+    from fpgaflow.rtlsim import run_rtlsim
+
+    with _errors(ctx):
+        r = run_rtlsim(build_dir, frames)
+        if r["ii"] is None:
+            raise UserError(f"{build_dir}: the RTL stopped with frames still inside after {r['stalled_cycles']:,} cycles "
+                            "(see rtlsim.json)")
+        err.print(f"{frames} frames: bit_exact {r['bit_exact']}; II {r['ii']:g} cycles (predicted {r['predicted']['ii']}), "
+                  f"latency {r['latency']:,} cycles (predicted {r['predicted']['latency']}); "
+                  f"wrote {Path(build_dir) / 'rtlsim.json'}")
+    if not (r["bit_exact"] and r["tlast_ok"]):
+        err.print(f"[red]error:[/red] the RTL outputs differ from the C simulation on {r['mismatched_frames']} of "
+                  f"{frames} frames (TLAST right: {r['tlast_ok']}); this is a bug in fpgaflow")
+        sys.exit(1)
 
 
 @main.command()

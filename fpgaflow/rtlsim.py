@@ -1,0 +1,154 @@
+"""``fpgaflow rtlsim``: Verilator runs the generated RTL (``DIR/rtl/``) against the C simulation.
+
+Random inputs go through the C simulation (``fpgaflow.csim.run_csim``) and, packed into AXI words
+(``fpgaflow.streamio.packing``), through ``fpgaflow_top`` driven by the C++ harness
+``fpgaflow/rtl/rtlsim_tb.cpp``: once with the output held back on random cycles (the outputs
+must equal the C simulation's, and TLAST must close each batch), once without stalls to measure
+the II and latency as the cycle simulator defines them (``fpgaflow.sim.pipeline.summarise``):
+latency from the first input word taken to the first frame's last output word, inclusive; II the
+mean distance between consecutive frames' last output words. The cycle simulator's prediction
+on the same graph stands beside each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fpgaflow.errors import UserError
+from fpgaflow.rtl.top import TOP, rtl_sources, write_rtl
+from fpgaflow.rtl.verilate import build_simulation
+from fpgaflow.streamio.packing import StreamLayout, pack, unpack
+
+log = logging.getLogger(__name__)
+
+HARNESS = Path(__file__).parent / "rtl" / "rtlsim_tb.cpp"
+RESULT_FILE = "rtlsim.json"
+#: Percent of cycles the harness holds m_axis_tready low in the back-pressure run.
+STALL_PERCENT = 30
+#: Frames per DMA batch (TLAST) in the back-pressure run.
+BATCH_FRAMES = 16
+
+
+@dataclass
+class RtlRun:
+    """One harness run: output codes (N, elems), each frame's last-word cycle and TLAST, the first input cycle."""
+
+    codes: np.ndarray
+    frame_cycles: np.ndarray
+    tlast: np.ndarray
+    first_in: int
+    stray_tlast: int
+    cycles: int
+    held: int  # cycles an output word waited for m_axis_tready
+
+
+def build_harness(rtl_dir: str | Path) -> Path:
+    """The Verilator executable of ``rtl_dir``'s ``fpgaflow_top`` with the harness (cached in ``rtl_dir``)."""
+    work = Path(rtl_dir) / "verilator"
+    work.mkdir(parents=True, exist_ok=True)
+    return build_simulation(TOP, rtl_sources(rtl_dir), HARNESS, work, ("-Wno-lint", "-Wno-style"))
+
+
+def run_words(exe: Path, codes: np.ndarray, in_layout: StreamLayout, out_layout: StreamLayout, stall: int = 0,
+              batch_frames: int = 0, seed: int = 1, max_cycles: int | None = None) -> RtlRun:
+    """Push the (N, elems) ``codes`` through the harness ``exe``; TLAST every ``batch_frames`` frames
+    (0: the last only); ``stall`` percent of cycles without m_axis_tready."""
+    words = pack(codes, in_layout)
+    n = len(codes)
+    in_bytes, out_bytes = in_layout.word_bits // 8, out_layout.word_bits // 8
+    in_words, out_words = in_layout.frame_bytes // in_bytes, out_layout.frame_bytes // out_bytes
+    if max_cycles is None:
+        max_cycles = 10_000 + 50 * n * max(in_words, out_words) * 100 // max(1, 100 - stall)
+    with tempfile.TemporaryDirectory(dir=exe.parent) as tmp:
+        src, dst, log_path = Path(tmp) / "in.bin", Path(tmp) / "out.bin", Path(tmp) / "cycles.txt"
+        words.tofile(src)
+        args = [str(exe), str(src), str(dst), str(log_path), str(in_bytes), str(out_bytes), str(in_words),
+                str(out_words), str(batch_frames * in_words), str(stall), str(seed), str(max_cycles)]
+        proc = subprocess.run(args, capture_output=True, text=True)
+        if proc.returncode not in (0, 3):
+            raise RuntimeError(f"RTL simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        rows = log_path.read_text().split("\n")
+        data = np.fromfile(dst, dtype=np.uint8)
+    info = dict(r.split()[:2] for r in rows if r and not r[0].isdigit())
+    frames = np.array([[int(v) for v in r.split()] for r in rows if r and r[0].isdigit()], dtype=np.int64).reshape(-1, 2)
+    done = len(frames)
+    out = unpack(data[:done * out_layout.frame_bytes], out_layout) if done else np.zeros((0, out_layout.elems), np.int64)
+    stray = sum(1 for r in rows if r.startswith("stray_tlast"))
+    if proc.returncode == 3:
+        log.warning("RTL simulation stopped after %s cycles with %d of %d frames out", info.get("cycles"), done, n)
+    return RtlRun(out, frames[:, 0], frames[:, 1].astype(bool), int(info["first_in"]), stray, int(info["cycles"]), int(info["held"]))
+
+
+def expected_tlast(frames: int, batch_frames: int) -> np.ndarray:
+    """TLAST per output frame: on each batch's last frame and on the last frame."""
+    flags = np.zeros(frames, dtype=bool)
+    if batch_frames:
+        flags[batch_frames - 1::batch_frames] = True
+    if frames:
+        flags[-1] = True
+    return flags
+
+
+def timing(run: RtlRun) -> dict:
+    """Latency and II of a stall-free run, as :func:`fpgaflow.sim.pipeline.summarise` defines them."""
+    done, n = run.frame_cycles, len(run.frame_cycles)
+    latency = int(done[0] - run.first_in + 1)
+    ii = float(done[-1] - done[0]) / (n - 1) if n > 1 else float(latency)
+    return {"latency": latency, "ii": int(ii) if ii.is_integer() else ii}
+
+
+def predicted(hg, build_dir: Path, frames: int, clock_mhz: float) -> dict:
+    """The cycle simulator's latency and II for ``frames`` frames of ``hg``."""
+    from fpgaflow.sim.pipeline import run_engine, summarise, write_pipeline
+
+    result = summarise(run_engine(write_pipeline(hg, build_dir), frames), frames, clock_mhz)
+    return {"latency": result.get("latency"), "ii": result.get("ii"), "deadlock": result["deadlock"]}
+
+
+def _inputs(build_dir: Path, frames: int, seed: int):
+    """Random float inputs, their stream codes and the C simulation's integer outputs."""
+    from fpgaflow.csim import Design, run_csim
+    from fpgaflow.verify import random_inputs
+
+    design = Design(build_dir)
+    x = random_inputs(design.input_shape, frames, seed, dtype=design.host_in.dtype)
+    codes = np.asarray(design.host_in(x)).reshape(frames, -1)
+    return codes, run_csim(build_dir, x).ints.reshape(frames, -1)
+
+
+def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0) -> dict:
+    """``fpgaflow rtlsim``: ``frames`` random frames through the RTL of ``build_dir`` (written from
+    graph.json when ``DIR/rtl/`` is missing) with and without output stalls; writes and returns rtlsim.json."""
+    from fpgaflow.graph_file import load_graph
+
+    build_dir = Path(build_dir)
+    if not (build_dir / "graph.json").is_file():
+        raise UserError(f"{build_dir}: not an fpgaflow build directory with a hardware graph (run 'fpgaflow build')")
+    if frames < 1:
+        raise UserError(f"--frames {frames}: must be at least 1")
+    hg, doc = load_graph(build_dir)
+    rtl_dir = build_dir / "rtl"
+    if not (rtl_dir / "sources.txt").is_file():
+        write_rtl(hg, rtl_dir)
+    exe = build_harness(rtl_dir)
+    in_layout, out_layout = hg.source.layout(), hg.sink.layout()
+    codes, reference = _inputs(build_dir, frames, seed)
+    stalled = run_words(exe, codes, in_layout, out_layout, STALL_PERCENT, BATCH_FRAMES, seed + 1)
+    free = run_words(exe, codes, in_layout, out_layout)
+    same = len(stalled.codes) == frames and np.array_equal(stalled.codes, reference)
+    mismatched = int(frames - len(stalled.codes)) + int(np.sum(np.any(stalled.codes != reference[:len(stalled.codes)], axis=1)))
+    tlast_ok = stalled.stray_tlast == 0 and np.array_equal(stalled.tlast, expected_tlast(frames, BATCH_FRAMES)[:len(stalled.tlast)])
+    result = {"frames": frames, "bit_exact": bool(same and np.array_equal(free.codes, reference)),
+              "mismatched_frames": mismatched, "tlast_ok": bool(tlast_ok), "stall_percent": STALL_PERCENT,
+              "batch_frames": BATCH_FRAMES, "stalled_cycles": stalled.cycles, "held_cycles": stalled.held,
+              **(timing(free) if len(free.frame_cycles) == frames else {"latency": None, "ii": None}),
+              "predicted": predicted(hg, build_dir, frames, float(doc["clock_mhz"]))}
+    (build_dir / RESULT_FILE).write_text(json.dumps(result, indent=2))
+    return result
