@@ -214,3 +214,26 @@ def test_synth_build_names_missing_layer_module(tfc_with_stub_rtl, tmp_path):
     (copy / "rtl" / f"{names[1]}.v").unlink()
     result = CliRunner().invoke(main, ["synth", str(copy)])
     assert result.exit_code == 2 and f"no Verilog module for {names[1]}" in result.output
+
+
+@pytest.mark.slow
+def test_synth_on_tfc_rtl(models_dir, tmp_path):
+    """``fpgaflow synth`` on the RTL backend's TFC_1W1A (``fpgaflow build --rtl``): every layer and
+    the top synthesise; the counts sit beside the estimates in synth.json and report.html."""
+    pytest.importorskip("fpgaflow.rtl.top")
+    out = tmp_path / "TFC_1W1A"
+    runner = CliRunner()
+    built = runner.invoke(main, ["build", str(models_dir / "TFC_1W1A.onnx"), "--out", str(out), "--no-csim", "--rtl",
+                                 "--quiet"])
+    assert built.exit_code == 0, built.output
+    result = runner.invoke(main, ["synth", str(out)])
+    assert result.exit_code == 0, result.output
+    synth = json.loads((out / "synth.json").read_text())
+    report = json.loads((out / "report.json").read_text())
+    assert [row["name"] for row in synth["layers"]] == [row["name"] for row in report["layers"]]
+    for row in synth["layers"]:
+        assert row["lut"] > 0 and row["ff"] > 0, row
+        assert not any(c.startswith("$") and c != "$scopeinfo" for c in row["cells"]), "unmapped Yosys cells"
+    t = synth["totals"]
+    assert t["lut"] > 0 and t["bram18"] >= t["layers_sum"]["bram18"] and t["dsp"] >= t["layers_sum"]["dsp"]
+    assert "Yosys beside the estimate" in (out / "report.html").read_text()
