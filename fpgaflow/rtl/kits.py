@@ -1,0 +1,3 @@
+"""Imports the RTL writers of the compute kits so that they register in :data:`fpgaflow.rtl.registry.RTL_WRITERS`."""
+
+from fpgaflow.rtl import mvau, thresholding  # noqa: F401
