@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from fpgaflow.codegen.binding import (Binding, CArray, CType, acc_ctype, code_type, ints, native_int_type,
                                       product_ctype, range_type, wide)
 from fpgaflow.ir import smallest_dtype
@@ -68,7 +70,8 @@ def mvau(layer) -> Binding:
         types.update(_product_types(x, (int(layer.weights.min()), int(layer.weights.max())), policy, x))
     arrays = _mvau_weight_arrays(layer)
     if layer.is_sparse:
-        constants.update(ints(steps=arrays[0].values.shape[1]))
+        folds = np.diff(np.concatenate([[0], layer.sparse_schedule().nf_end]))
+        constants.update(ints(steps=arrays[0].values.shape[1], iters=layer.mw // layer.simd + int(np.maximum(folds, 1).sum())))
     if layer.table is not None:
         table_constants, table_array = threshold_parts(layer.table, layer.pe)
         constants.update(table_constants)

@@ -33,6 +33,7 @@ struct mvau_config {
 // What mvau_sparse<CFG> reads besides mvau_config's members.
 struct mvau_sparse_config : mvau_config {
     static const int steps = 1;  // compute steps of the longest PE schedule
+    static const int iters = 1;  // loop iterations per vector: SF reads, then max(1, steps) per neuron fold
     // typedefs: index_t, nf_end_t
 };
 
@@ -120,39 +121,43 @@ struct xnor {
     static typename CFG::acc_t finish(typename CFG::acc_t matches) { return 2 * matches - (int)CFG::mw; }
 };
 
-// Shared loop nest; ACT maps (accumulator, pe, nf) to an output element.
+// The dense MVAU as one flattened, counter-driven II=1 loop (finn-hlslib's Matrix_Vector_Activate_Batch):
+// iteration (v, nf, sf) reads input token sf while nf == 0 (later folds reuse the buffer), adds
+// PE dot products of SIMD elements, and at sf == SF - 1 writes one token of PE outputs.
+// ACT maps (accumulator, pe, nf) to an output element.
 template <class CFG, class OUT, class ACT>
 void mvau_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<OUT, CFG::pe> >& out,
                const typename CFG::arith::row_t weights[CFG::pe][CFG::nf * CFG::sf], const ACT& act) {
     typedef typename CFG::arith A;
     typename A::word_t buffer[CFG::sf];
-    for (unsigned v = 0; v < CFG::vectors; v++)
-    for (unsigned nf = 0; nf < CFG::nf; nf++) {
-        typename CFG::acc_t acc[CFG::pe];
+    typename CFG::acc_t acc[CFG::pe];
 #pragma HLS ARRAY_PARTITION variable = acc complete
+    unsigned sf = 0, nf = 0;
+    for (unsigned i = 0; i < CFG::vectors * CFG::nf * CFG::sf; i++) {
+#pragma HLS PIPELINE II = 1
+        if (nf == 0) buffer[sf] = A::prepare(in.read());
         for (unsigned pe = 0; pe < CFG::pe; pe++) {
 #pragma HLS UNROLL
-            acc[pe] = 0;
+            const typename CFG::acc_t base = sf == 0 ? typename CFG::acc_t(0) : acc[pe];
+            acc[pe] = base + A::dot(buffer[sf], weights[pe][nf * CFG::sf + sf]);
         }
-        for (unsigned sf = 0; sf < CFG::sf; sf++) {
-#pragma HLS PIPELINE II = 1
-            if (nf == 0) buffer[sf] = A::prepare(in.read());
+        if (sf == CFG::sf - 1) {
+            vec<OUT, CFG::pe> y;
             for (unsigned pe = 0; pe < CFG::pe; pe++) {
 #pragma HLS UNROLL
-                acc[pe] += A::dot(buffer[sf], weights[pe][nf * CFG::sf + sf]);
+                typename CFG::acc_t a = A::finish(acc[pe]);
+                check_acc<CFG>(a, CFG::name());
+                y[pe] = act(a, pe, nf);
             }
+            out.write(y);
+            sf = 0;
+            nf = nf == CFG::nf - 1 ? 0 : nf + 1;
+        } else {
+            sf++;
         }
-        FPGAFLOW_COUNT(CFG, steps, CFG::sf);
-        if (nf == 0) FPGAFLOW_COUNT(CFG, reads, CFG::sf);
-        vec<OUT, CFG::pe> y;
-        for (unsigned pe = 0; pe < CFG::pe; pe++) {
-#pragma HLS UNROLL
-            typename CFG::acc_t a = A::finish(acc[pe]);
-            check_acc<CFG>(a, CFG::name());
-            y[pe] = act(a, pe, nf);
-        }
-        out.write(y);
     }
+    FPGAFLOW_COUNT(CFG, steps, CFG::vectors * CFG::nf * CFG::sf);
+    FPGAFLOW_COUNT(CFG, reads, CFG::vectors * CFG::sf);
 }
 
 template <class CFG>
@@ -188,21 +193,19 @@ void mvau(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<typename C
 }
 
 // ---- sparse MVAU: zeros removed at generation time ----
-// One input vector (SF tokens), decoded into the buffer the PEs index.
+// Stores input token sf of the vector, decoded, into the buffer the PEs index.
 template <class CFG>
-void read_vector(stream<vec<typename CFG::in_t, CFG::simd> >& in, typename CFG::in_store_t buffer[CFG::mw]) {
-    for (unsigned sf = 0; sf < CFG::sf; sf++) {
-#pragma HLS PIPELINE II = 1
-        const vec<typename CFG::in_t, CFG::simd> x = in.read();
-        for (unsigned s = 0; s < CFG::simd; s++) {
+void store_token(const vec<typename CFG::in_t, CFG::simd>& x, unsigned sf, typename CFG::in_store_t buffer[CFG::mw]) {
+    for (unsigned s = 0; s < CFG::simd; s++) {
 #pragma HLS UNROLL
-            buffer[sf * CFG::simd + s] = decode_input<CFG>(x[s]);
-        }
+        buffer[sf * CFG::simd + s] = decode_input<CFG>(x[s]);
     }
 }
 
-// The input vector is buffered whole; then for every neuron fold each PE walks its compressed
-// schedule, SIMD (input index, weight) pairs per step, padding slots holding weight 0.
+// One flattened, counter-driven II=1 loop of CFG::iters iterations per vector: SF iterations read
+// the vector into a buffer; then every neuron fold takes one iteration per step of its PEs'
+// compressed schedules (SIMD (input index, weight) pairs, padding slots holding weight 0), or one
+// iteration when it has no non-zero weight, and writes its PE outputs on its last iteration.
 template <class CFG, class OUT, class ACT>
 void mvau_sparse_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<vec<OUT, CFG::pe> >& out,
                       const typename CFG::weights_t weights[CFG::pe][CFG::steps][CFG::simd],
@@ -210,38 +213,46 @@ void mvau_sparse_loop(stream<vec<typename CFG::in_t, CFG::simd> >& in, stream<ve
                       const typename CFG::nf_end_t nf_end[CFG::nf], const ACT& act) {
     typename CFG::in_store_t buffer[CFG::mw];
 #pragma HLS ARRAY_PARTITION variable = buffer complete
-    for (unsigned v = 0; v < CFG::vectors; v++) {
-    read_vector<CFG>(in, buffer);
-    FPGAFLOW_COUNT(CFG, reads, CFG::sf);
-    unsigned step = 0;
-    for (unsigned nf = 0; nf < CFG::nf; nf++) {
-        FPGAFLOW_COUNT(CFG, steps, (unsigned)nf_end[nf] - step);
-        typename CFG::acc_t acc[CFG::pe];
+    typename CFG::acc_t acc[CFG::pe];
 #pragma HLS ARRAY_PARTITION variable = acc complete
+    unsigned sf = 0, nf = 0, step = 0;
+    bool reading = true, fresh = true;
+    for (unsigned i = 0; i < CFG::vectors * CFG::iters; i++) {
+#pragma HLS PIPELINE II = 1
+        if (reading) {
+            store_token<CFG>(in.read(), sf, buffer);
+            reading = sf != CFG::sf - 1;
+            sf = reading ? sf + 1 : 0;
+            continue;
+        }
+        const bool work = step < (unsigned)nf_end[nf];
         for (unsigned pe = 0; pe < CFG::pe; pe++) {
 #pragma HLS UNROLL
-            acc[pe] = 0;
+            typename CFG::acc_t sum = fresh ? typename CFG::acc_t(0) : acc[pe];
+            for (unsigned s = 0; s < CFG::simd; s++) {
+#pragma HLS UNROLL
+                if (work) sum += CFG::product::template mul<typename CFG::product_t>(
+                    buffer[num(index[pe][step][s])], weights[pe][step][s]);
+            }
+            acc[pe] = sum;
         }
-        for (; step < (unsigned)nf_end[nf]; step++) {
-#pragma HLS PIPELINE II = 1
+        if (work) step++;
+        fresh = !work || step == (unsigned)nf_end[nf];
+        if (fresh) {  // the fold's last iteration
+            vec<OUT, CFG::pe> y;
             for (unsigned pe = 0; pe < CFG::pe; pe++) {
 #pragma HLS UNROLL
-                for (unsigned s = 0; s < CFG::simd; s++) {
-#pragma HLS UNROLL
-                    acc[pe] += CFG::product::template mul<typename CFG::product_t>(
-                        buffer[num(index[pe][step][s])], weights[pe][step][s]);
-                }
+                check_acc<CFG>(acc[pe], CFG::name());
+                y[pe] = act(acc[pe], pe, nf);
             }
+            out.write(y);
+            reading = nf == CFG::nf - 1;
+            nf = reading ? 0 : nf + 1;
+            step = reading ? 0 : step;
         }
-        vec<OUT, CFG::pe> y;
-        for (unsigned pe = 0; pe < CFG::pe; pe++) {
-#pragma HLS UNROLL
-            check_acc<CFG>(acc[pe], CFG::name());
-            y[pe] = act(acc[pe], pe, nf);
-        }
-        out.write(y);
     }
-    }
+    FPGAFLOW_COUNT(CFG, reads, CFG::vectors * CFG::sf);
+    FPGAFLOW_COUNT(CFG, steps, CFG::vectors * (unsigned)nf_end[CFG::nf - 1]);
 }
 
 template <class CFG>
