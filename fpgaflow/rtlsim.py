@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fpgaflow.errors import UserError
-from fpgaflow.rtl.top import TOP, rtl_sources, write_rtl
+from fpgaflow.rtl.top import PROBES, TOP, rtl_sources, write_rtl
 from fpgaflow.rtl.verilate import build_simulation
 from fpgaflow.streamio.packing import StreamLayout, pack, unpack
 
@@ -47,43 +47,49 @@ class RtlRun:
     stray_tlast: int
     cycles: int
     held: int  # cycles an output word waited for m_axis_tready
+    probes: dict[int, tuple[int, int, int]]  # stream index -> first and last token cycle, tokens
 
 
 def build_harness(rtl_dir: str | Path) -> Path:
     """The Verilator executable of ``rtl_dir``'s ``fpgaflow_top`` with the harness (cached in ``rtl_dir``)."""
     work = Path(rtl_dir) / "verilator"
     work.mkdir(parents=True, exist_ok=True)
-    return build_simulation(TOP, rtl_sources(rtl_dir), HARNESS, work, ("-Wno-lint", "-Wno-style"))
+    return build_simulation(TOP, rtl_sources(rtl_dir), HARNESS, work, ("-Wno-lint", "-Wno-style", f"+define+{PROBES}"))
 
 
 def run_words(exe: Path, codes: np.ndarray, in_layout: StreamLayout, out_layout: StreamLayout, stall: int = 0,
-              batch_frames: int = 0, seed: int = 1, max_cycles: int | None = None) -> RtlRun:
-    """Push the (N, elems) ``codes`` through the harness ``exe``; TLAST every ``batch_frames`` frames
-    (0: the last only); ``stall`` percent of cycles without m_axis_tready."""
+              batch_frames: int = 0, seed: int = 1, max_cycles: int | None = None, cwd: Path | None = None) -> RtlRun:
+    """Push the (N, elems) ``codes`` through the harness ``exe`` (run in ``cwd``, the RTL folder with its
+    ROM files); TLAST every ``batch_frames`` frames (0: the last only); ``stall`` percent of cycles
+    without m_axis_tready; at most ``max_cycles`` cycles."""
     words = pack(codes, in_layout)
     n = len(codes)
     in_bytes, out_bytes = in_layout.word_bits // 8, out_layout.word_bits // 8
     in_words, out_words = in_layout.frame_bytes // in_bytes, out_layout.frame_bytes // out_bytes
     if max_cycles is None:
         max_cycles = 10_000 + 50 * n * max(in_words, out_words) * 100 // max(1, 100 - stall)
+    cwd = Path(cwd) if cwd is not None else exe.parent
     with tempfile.TemporaryDirectory(dir=exe.parent) as tmp:
-        src, dst, log_path = Path(tmp) / "in.bin", Path(tmp) / "out.bin", Path(tmp) / "cycles.txt"
+        tmp = Path(tmp).resolve()
+        src, dst, log_path = tmp / "in.bin", tmp / "out.bin", tmp / "cycles.txt"
         words.tofile(src)
         args = [str(exe), str(src), str(dst), str(log_path), str(in_bytes), str(out_bytes), str(in_words),
                 str(out_words), str(batch_frames * in_words), str(stall), str(seed), str(max_cycles)]
-        proc = subprocess.run(args, capture_output=True, text=True)
+        proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd)  # $readmemh reads ROMs from cwd
         if proc.returncode not in (0, 3):
             raise RuntimeError(f"RTL simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
         rows = log_path.read_text().split("\n")
         data = np.fromfile(dst, dtype=np.uint8)
-    info = dict(r.split()[:2] for r in rows if r and not r[0].isdigit())
+    info = dict(r.split()[:2] for r in rows if r and not r[0].isdigit() and not r.startswith("probe"))
+    probes = {int(f[1]): (int(f[2]), int(f[3]), int(f[4])) for f in (r.split() for r in rows if r.startswith("probe"))}
     frames = np.array([[int(v) for v in r.split()] for r in rows if r and r[0].isdigit()], dtype=np.int64).reshape(-1, 2)
     done = len(frames)
     out = unpack(data[:done * out_layout.frame_bytes], out_layout) if done else np.zeros((0, out_layout.elems), np.int64)
     stray = sum(1 for r in rows if r.startswith("stray_tlast"))
     if proc.returncode == 3:
         log.warning("RTL simulation stopped after %s cycles with %d of %d frames out", info.get("cycles"), done, n)
-    return RtlRun(out, frames[:, 0], frames[:, 1].astype(bool), int(info["first_in"]), stray, int(info["cycles"]), int(info["held"]))
+    return RtlRun(out, frames[:, 0], frames[:, 1].astype(bool), int(info["first_in"]), stray, int(info["cycles"]), int(info["held"]),
+                  probes)
 
 
 def expected_tlast(frames: int, batch_frames: int) -> np.ndarray:
@@ -105,11 +111,30 @@ def timing(run: RtlRun) -> dict:
 
 
 def predicted(hg, build_dir: Path, frames: int, clock_mhz: float) -> dict:
-    """The cycle simulator's latency and II for ``frames`` frames of ``hg``."""
+    """The cycle simulator's latency and II for ``frames`` frames of ``hg``, and per layer its first and
+    last firing cycle and the cycle its last frame's last token is written (``last_done``)."""
     from fpgaflow.sim.pipeline import run_engine, summarise, write_pipeline
 
-    result = summarise(run_engine(write_pipeline(hg, build_dir), frames), frames, clock_mhz)
-    return {"latency": result.get("latency"), "ii": result.get("ii"), "deadlock": result["deadlock"]}
+    raw = run_engine(write_pipeline(hg, build_dir), frames)
+    result = summarise(raw, frames, clock_mhz)
+    layers = {p["name"]: {"first_fire": p["first_fire"], "last_fire": p["last_fire"],
+                          "last_done": p["frame_done"][-1] if p["frame_done"] else None} for p in raw["processes"]}
+    return {"latency": result.get("latency"), "ii": result.get("ii"), "deadlock": result["deadlock"], "layers": layers}
+
+
+def layer_timing(hg, run: RtlRun, model: dict) -> list[dict]:
+    """Per layer: the cycles its first and last output token entered its output FIFO in ``run``,
+    beside the cycle simulator's first firing and last write."""
+    out = []
+    for index, stream in enumerate(hg.streams()):
+        if stream.producer is None or index not in run.probes:
+            continue
+        first, last, tokens = run.probes[index]
+        sim = model["layers"].get(stream.producer, {})
+        out.append({"layer": stream.producer, "stream": stream.name, "tokens": tokens, "first_token": first,
+                    "last_token": last, "predicted_first_fire": sim.get("first_fire"),
+                    "predicted_last_done": sim.get("last_done")})
+    return out
 
 
 def _inputs(build_dir: Path, frames: int, seed: int):
@@ -124,8 +149,8 @@ def _inputs(build_dir: Path, frames: int, seed: int):
 
 
 def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0) -> dict:
-    """``fpgaflow rtlsim``: ``frames`` random frames through the RTL of ``build_dir`` (written from
-    graph.json when ``DIR/rtl/`` is missing) with and without output stalls; writes and returns rtlsim.json."""
+    """``fpgaflow rtlsim``: ``frames`` random frames through the RTL of ``build_dir`` (``DIR/rtl/``, written
+    again from graph.json) with and without output stalls; writes and returns rtlsim.json."""
     from fpgaflow.graph_file import load_graph
 
     build_dir = Path(build_dir)
@@ -135,13 +160,14 @@ def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0) -> dict:
         raise UserError(f"--frames {frames}: must be at least 1")
     hg, doc = load_graph(build_dir)
     rtl_dir = build_dir / "rtl"
-    if not (rtl_dir / "sources.txt").is_file():
-        write_rtl(hg, rtl_dir)
-    exe = build_harness(rtl_dir)
+    write_rtl(hg, rtl_dir)  # from graph.json, so that it is this build's (the Verilator build is cached by content)
+    exe = build_harness(rtl_dir).resolve()
     in_layout, out_layout = hg.source.layout(), hg.sink.layout()
     codes, reference = _inputs(build_dir, frames, seed)
-    stalled = run_words(exe, codes, in_layout, out_layout, STALL_PERCENT, BATCH_FRAMES, seed + 1)
-    free = run_words(exe, codes, in_layout, out_layout)
+    model = predicted(hg, build_dir, frames, float(doc["clock_mhz"]))
+    limit = 100_000 + 8 * int((model["latency"] or 0) + frames * (model["ii"] or 0))
+    stalled = run_words(exe, codes, in_layout, out_layout, STALL_PERCENT, BATCH_FRAMES, seed + 1, limit, rtl_dir)
+    free = run_words(exe, codes, in_layout, out_layout, max_cycles=limit, cwd=rtl_dir)
     same = len(stalled.codes) == frames and np.array_equal(stalled.codes, reference)
     mismatched = int(frames - len(stalled.codes)) + int(np.sum(np.any(stalled.codes != reference[:len(stalled.codes)], axis=1)))
     tlast_ok = stalled.stray_tlast == 0 and np.array_equal(stalled.tlast, expected_tlast(frames, BATCH_FRAMES)[:len(stalled.tlast)])
@@ -149,6 +175,7 @@ def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0) -> dict:
               "mismatched_frames": mismatched, "tlast_ok": bool(tlast_ok), "stall_percent": STALL_PERCENT,
               "batch_frames": BATCH_FRAMES, "stalled_cycles": stalled.cycles, "held_cycles": stalled.held,
               **(timing(free) if len(free.frame_cycles) == frames else {"latency": None, "ii": None}),
-              "predicted": predicted(hg, build_dir, frames, float(doc["clock_mhz"]))}
+              "predicted": {k: v for k, v in model.items() if k != "layers"},
+              "layers": layer_timing(hg, free, model)}
     (build_dir / RESULT_FILE).write_text(json.dumps(result, indent=2))
     return result

@@ -6,7 +6,8 @@
 // every BATCH_WORDS-th word and on the last; holds m_axis_tready low on STALL_PERCENT% of the
 // cycles (a fixed-seed generator); writes the output words to OUT.bin and to CYCLES.txt the cycle
 // of the first input word taken, then per output frame the cycle of its last word and its TLAST,
-// and the cycles an output word waited for m_axis_tready (held).
+// and the cycles an output word waited for m_axis_tready (held); with the top's probe_push port
+// (FPGAFLOW_PROBES), per stream i "probe i FIRST LAST TOKENS": its first and last token's cycle.
 // Exit 0 when every frame came out, 3 when MAX_CYCLES passed first.
 #include <cstdint>
 #include <cstdio>
@@ -63,6 +64,9 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 4; i++) { top.clk = 0; top.eval(); top.clk = 1; top.eval(); }
     top.rst_n = 1;
     long taken = 0, given = 0, first_in = -1, cycle = 0, held = 0;
+    const int probe_bits = 8 * (int)sizeof(top.probe_push);
+    std::vector<long> first(probe_bits, -1), last(probe_bits, -1), tokens(probe_bits, 0);
+    std::vector<uint8_t> probe(sizeof(top.probe_push));
     for (; cycle < max_cycles && given < frames * out_words; cycle++) {
         top.clk = 0;
         top.eval();
@@ -73,6 +77,13 @@ int main(int argc, char** argv) {
         top.eval();
         const bool in_fire = top.s_axis_tvalid && top.s_axis_tready;
         held += top.m_axis_tvalid && !top.m_axis_tready;
+        get_word(top.probe_push, probe.data(), (int)probe.size());
+        for (int i = 0; i < probe_bits; i++)
+            if (probe[i / 8] >> (i % 8) & 1) {
+                if (first[i] < 0) first[i] = cycle;
+                last[i] = cycle;
+                tokens[i]++;
+            }
         if (top.m_axis_tvalid && top.m_axis_tready) {
             get_word(top.m_axis_tdata, &output[(size_t)(given * ob)], ob);
             if ((given + 1) % out_words == 0) std::fprintf(fc, "%ld %d\n", cycle, (int)top.m_axis_tlast);
@@ -85,6 +96,8 @@ int main(int argc, char** argv) {
         if (in_fire) taken++;
     }
     std::fprintf(fc, "first_in %ld\ncycles %ld\nheld %ld\n", first_in, cycle, held);
+    for (int i = 0; i < probe_bits; i++)
+        if (tokens[i]) std::fprintf(fc, "probe %d %ld %ld %ld\n", i, first[i], last[i], tokens[i]);
     std::fclose(fc);
     FILE* fo = std::fopen(argv[2], "wb");
     if (!fo) { std::perror(argv[2]); return 2; }

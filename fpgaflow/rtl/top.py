@@ -23,6 +23,9 @@ TOP = "fpgaflow_top"
 TOP_FILE = f"{TOP}.v"
 #: DIR/rtl/sources.txt: the Verilog files of the design, one per line, the top last.
 SOURCES_FILE = "sources.txt"
+#: The define that gives the top a ``probe_push`` port: bit i high when a token enters stream i's FIFO
+#: (streams in ``HardwareGraph.streams()`` order); the RTL simulation's per-stream timing.
+PROBES = "FPGAFLOW_PROBES"
 #: Frames whose batch-end flag may wait beside the pipeline (frames inside it at once).
 FLAG_DEPTH = 32
 
@@ -95,13 +98,17 @@ def top_verilog(hg: HardwareGraph) -> str:
              f"    input  wire [{src.word_bits - 1}:0] s_axis_tdata,", "    input  wire s_axis_tvalid,",
              "    output wire s_axis_tready,", "    input  wire s_axis_tlast,",
              f"    output wire [{sink.word_bits - 1}:0] m_axis_tdata,", "    output wire m_axis_tvalid,",
-             "    input  wire m_axis_tready,", "    output wire m_axis_tlast", ");"]
+             "    input  wire m_axis_tready,", "    output wire m_axis_tlast",
+             f"`ifdef {PROBES}", f"    , output wire [{len(streams) - 1}:0] probe_push  // a token into each stream's FIFO",
+             "`endif", ");"]
     for s in streams:
         bits = s.width * s.spec.bits
         for side in ("w", "r"):  # written into the FIFO / read out of it
             lines += [f"    wire [{bits - 1}:0] st_{s.name}_{side}_data;",
                       f"    wire st_{s.name}_{side}_valid, st_{s.name}_{side}_ready;"]
-    lines += ["    wire flag_w_data, flag_w_valid, flag_w_ready, flag_r_data, flag_r_valid, flag_r_ready;"]
+    lines += ["    wire flag_w_data, flag_w_valid, flag_w_ready, flag_r_data, flag_r_valid, flag_r_ready;", f"`ifdef {PROBES}"]
+    lines += [f"    assign probe_push[{i}] = st_{s.name}_w_valid && st_{s.name}_w_ready;" for i, s in enumerate(streams)]
+    lines += ["`endif"]
     axis_in = [f".s_axis_t{sig}(s_axis_t{sig})" for sig in ("data", "valid", "ready", "last")]
     lines += _instance("fpgaflow_axis_in", "u_axis_in", _adapter_params(src),
                        axis_in + _connect("out", f"st_{streams[0].name}_w") + _connect("flag", "flag_w"))
