@@ -37,48 +37,58 @@ struct axis_word {
 namespace fpgaflow {
 
 // AXI words -> tokens for one frame; writes whether the frame ended the batch (TLAST).
+// One flattened II=1 loop over the frame's words: a token is written after its last word.
 template <class C>
 void axis_to_tokens(stream<typename C::word_t>& s_axis, stream<typename C::token_t>& out, stream<bool>& batch_end) {
     bool last = false;
-    for (unsigned t = 0; t < C::tokens; t++) {
-        typename C::token_t token;
-        for (unsigned w = 0; w < C::words; w++) {
+    typename C::token_t token;
+    unsigned w = 0;
+    for (unsigned i = 0; i < C::tokens * C::words; i++) {
 #pragma HLS PIPELINE II = 1
-            typename C::word_t word = s_axis.read();
-            last = word.last;
-            for (unsigned k = 0; k < C::per_word; k++) {
+        const typename C::word_t word = s_axis.read();
+        last = word.last;
+        for (unsigned k = 0; k < C::per_word; k++) {
 #pragma HLS UNROLL
-                if (w * C::per_word + k < C::width)
-                    token[w * C::per_word + k].range() = word.data.range(k * C::elem_bits + C::elem_bits - 1, k * C::elem_bits);
-            }
+            if (w * C::per_word + k < C::width)
+                token[w * C::per_word + k].range() = word.data.range(k * C::elem_bits + C::elem_bits - 1, k * C::elem_bits);
         }
-        out.write(token);
+        if (w == C::words - 1) {
+            out.write(token);
+            w = 0;
+        } else {
+            w++;
+        }
     }
     batch_end.write(last);
 }
 
 // Tokens -> AXI words for one frame; TLAST on the frame's last word when it ends the batch.
+// One flattened II=1 loop over the frame's words: a token is read before its first word.
 template <class C>
 void tokens_to_axis(stream<typename C::token_t>& in, stream<bool>& batch_end, stream<typename C::word_t>& m_axis) {
-    for (unsigned t = 0; t < C::tokens; t++) {
-        typename C::token_t token = in.read();
-        // The flag is read with the frame's last token: the input adapter has written it by then
-        // unless the frame's last inputs are still unread, and those never wait on this adapter.
-        const bool end = t == C::tokens - 1 ? batch_end.read() : false;
-        for (unsigned w = 0; w < C::words; w++) {
+    typename C::token_t token;
+    bool end = false;
+    unsigned w = 0;
+    for (unsigned i = 0; i < C::tokens * C::words; i++) {
 #pragma HLS PIPELINE II = 1
-            typename C::word_t word;
-            word.data = 0;
-            for (unsigned k = 0; k < C::per_word; k++) {
-#pragma HLS UNROLL
-                if (w * C::per_word + k < C::width)
-                    word.data.range(k * C::elem_bits + C::elem_bits - 1, k * C::elem_bits) = token[w * C::per_word + k].range();
-            }
-            word.keep = -1;
-            word.strb = -1;
-            word.last = end && w == C::words - 1;
-            m_axis.write(word);
+        if (w == 0) {
+            token = in.read();
+            // The flag is read with the frame's last token: the input adapter has written it by then
+            // unless the frame's last inputs are still unread, and those never wait on this adapter.
+            if (i == (C::tokens - 1) * C::words) end = batch_end.read();
         }
+        typename C::word_t word;
+        word.data = 0;
+        for (unsigned k = 0; k < C::per_word; k++) {
+#pragma HLS UNROLL
+            if (w * C::per_word + k < C::width)
+                word.data.range(k * C::elem_bits + C::elem_bits - 1, k * C::elem_bits) = token[w * C::per_word + k].range();
+        }
+        word.keep = -1;
+        word.strb = -1;
+        word.last = end && w == C::words - 1;
+        m_axis.write(word);
+        w = w == C::words - 1 ? 0 : w + 1;
     }
 }
 
