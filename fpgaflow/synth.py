@@ -252,7 +252,7 @@ def _cell(count: int, estimate: int) -> str:
 def format_synth(result: dict) -> str:
     """A plain-text table: per layer Yosys LUT/FF/DSP/BRAM18 beside the estimate, then the top."""
     head = f"{'layer':<28}{'kind':<20}" + "".join(f"{k.upper():>8}{'est':>8}" for k in ("lut", "ff", "dsp", "bram18"))
-    lines = [f"{result['tool']}, synth_xilinx -family {result['family']} ({result['note']})", "", head, "-" * len(head)]
+    lines = [f"{result['note']}: {result['tool']}, synth_xilinx -family {result['family']}", "", head, "-" * len(head)]
     for row in result["layers"]:
         lines.append(f"{row['name']:<28}{row['kind']:<20}" + "".join(_cell(row[k], row["estimate"][k]) for k in KEYS))
     t = result["totals"]

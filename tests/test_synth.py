@@ -186,6 +186,9 @@ def test_synth_build_writes_synth_json_and_report(tfc_with_stub_rtl):
     html = (out / "report.html").read_text()
     assert "Yosys beside the estimate" in html and synth["tool"] in html
     assert names[0] in result.output and "fpgaflow_top" in result.output
+    resim = CliRunner().invoke(main, ["sim", str(out), "--frames", "2"])  # fpgaflow sim re-renders the report
+    assert resim.exit_code == 0, resim.output
+    assert "Yosys beside the estimate" in (out / "report.html").read_text()
 
 
 def test_report_ignores_synth_json_of_another_graph(tfc_with_stub_rtl):
