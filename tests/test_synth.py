@@ -89,6 +89,17 @@ def test_registered_rom_is_one_bram18(tmp_path):
     assert r["lut"] == 0 and r["dsp"] == 0
 
 
+def test_ultrascale_plus_cells(tmp_path):
+    """-family xcup (Zynq UltraScale+, Kria): RAMB18E2 and DSP48E2 map like their 7-series kin."""
+    rtl = tmp_path / "rtl"
+    _write(rtl, "rom1k.mem", "".join(f"{i:05x}\n" for i in range(1024)))
+    rom = synthesize([_write(rtl, "rom1k.v", ROM)], "rom1k", tmp_path / "cache", family="xcup")
+    assert rom["cells"] == {"RAMB18E2": 1} and rom["bram18"] == 1 and rom["family"] == "xcup"
+    mul = synthesize([_write(rtl, "mul8.v", MUL8)], "mul8", tmp_path / "cache", family="xcup")
+    # Yosys 0.70 keeps the product register in fabric on UltraScale+ (on xc7 the DSP48E1 absorbs it)
+    assert mul["cells"] == {"DSP48E2": 1, "FDRE": 16} and (mul["dsp"], mul["ff"]) == (1, 16)
+
+
 def test_fifo_uses_lutram_counted_as_luts(tmp_path):
     r = synthesize([_write(tmp_path / "rtl", "fifo.v", FIFO)], "fifo16x64", tmp_path / "cache")
     assert r["lutram"] > 0 and r["bram18"] == 0
