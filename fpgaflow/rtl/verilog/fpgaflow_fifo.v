@@ -30,15 +30,18 @@ module fpgaflow_fifo #(
 
     generate
         if (DEPTH <= SRL_MAX_DEPTH) begin : srl
-            reg [WIDTH-1:0] sr [0:DEPTH-1];
-            integer i;
-            always @(posedge clk)
-                if (push) begin
-                    sr[0] <= in_data;
-                    for (i = 1; i < DEPTH; i = i + 1) sr[i] <= sr[i-1];
-                end
+            // One shift register per data bit, read at a variable tap: Yosys and Vivado map each to an SRL.
             wire [AW-1:0] head = count - 1;
-            assign out_data = sr[head];
+            genvar b;
+            for (b = 0; b < WIDTH; b = b + 1) begin : lane
+                reg [DEPTH-1:0] sr;
+                if (DEPTH == 1) begin : one
+                    always @(posedge clk) if (push) sr <= in_data[b];
+                end else begin : many
+                    always @(posedge clk) if (push) sr <= {sr[DEPTH-2:0], in_data[b]};
+                end
+                assign out_data[b] = sr[head];
+            end
             assign out_valid = count != 0;
         end else begin : bram
             (* ram_style = "block" *) reg [WIDTH-1:0] mem [0:DEPTH-1];
