@@ -74,7 +74,7 @@ def test_stream_chain_bit_exact_under_backpressure(name, tmp_path, stream_kits_o
 
 
 def test_stream_chain_ii_matches_cycle_simulator(tmp_path, stream_kits_only):
-    hg = chain([4, 8, 2, 3, 4], IntSpec(-8, 7), 24, [2, 2, 2, 2, 2])
+    hg = chain([4, 8, 2, 3, 4], IntSpec(-8, 7), 24, [2, 1, 1, 1, 2])  # one-token FIFOs keep one token per cycle
     _, _, free = simulate_chain(hg, tmp_path, frames=50)
     measured, model = timing(free), predicted(hg, tmp_path, 50, 100.0)
     assert measured["ii"] == model["ii"] == 24  # the element-by-element converters: one element per cycle
