@@ -130,3 +130,13 @@ def test_tfc_rtlsim_bit_exact(tmp_path):
     assert abs(result["latency"] - result["predicted"]["latency"]) <= 0.01 * result["predicted"]["latency"]
     layers = {entry["layer"]: entry for entry in result["layers"]}
     assert layers["MatMul_0"]["tokens"] > 0 and layers["MatMul_3"]["last_token"] >= layers["MatMul_0"]["last_token"]
+
+
+def test_rtlsim_cli_bad_dir_exits_2(tmp_path):
+    from click.testing import CliRunner
+
+    from fpgaflow.cli import main
+
+    result = CliRunner().invoke(main, ["rtlsim", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "fpgaflow build" in result.output
