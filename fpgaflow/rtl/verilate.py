@@ -30,6 +30,7 @@ def build_simulation(top: str, sources: list[Path], main_cpp: Path, work_dir: Pa
     The executable is cached in ``work_dir`` under a hash of every source, the testbench and the flags.
     """
     work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     for path in [*sources, main_cpp]:
         digest.update(Path(path).name.encode())
