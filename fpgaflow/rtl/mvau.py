@@ -16,7 +16,7 @@ import numpy as np
 
 from fpgaflow.layers.mvau_arith import Shift, index_bits
 from fpgaflow.rtl.registry import RtlModule, rtl_writer
-from fpgaflow.rtl.thresholding import (OUT_DEPTH, counter_bits, pack_words, render, signed_bits, stream_element,
+from fpgaflow.rtl.thresholding import (queue_depth, counter_bits, pack_words, render, signed_bits, stream_element,
                                        threshold_context, write_mem, write_threshold_roms)
 
 
@@ -90,6 +90,6 @@ def write_mvau(layer, rtl_dir: Path) -> RtlModule:
                      mh=layer.mh, pe=layer.pe, simd=layer.simd, vectors=layer.vectors, sf=sf, nf=nf,
                      sfw=counter_bits(sf), nfw=counter_bits(nf), tilew=counter_bits(sf * nf), aw=aw,
                      cw=thr["cw"] if thr else aw, ob=layer.out_spec.bits, x=stream_element(layer.in_spec), thr=thr,
-                     depth=OUT_DEPTH, weight_roms=roms[:layer.pe],
+                     depth=queue_depth(layer), weight_roms=roms[:layer.pe],
                      threshold_roms=[f.name for f in files[len(roms):]], **{**w, **sparse})
     return RtlModule(layer.name, [verilog, *files])

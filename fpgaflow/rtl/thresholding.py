@@ -16,8 +16,14 @@ from fpgaflow.ir import IntSpec
 from fpgaflow.rtl.registry import RtlModule, rtl_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: Depth of a kit's output queue: it covers the pipeline, so a kit runs one iteration per cycle.
+#: Smallest depth of a kit's output queue.
 OUT_DEPTH = 4
+
+
+def queue_depth(layer) -> int:
+    """The output queue's depth: a power of two holding at least the tokens the cycle simulator lets
+    the kit have in flight (``pipeline_depth()``), so the RTL never waits where the model does not."""
+    return 1 << max((OUT_DEPTH - 1).bit_length(), (layer.pipeline_depth() - 1).bit_length())
 
 
 def signed_bits(lo: int, hi: int) -> int:
@@ -87,6 +93,6 @@ def write_thresholding(layer, rtl_dir: Path) -> RtlModule:
     thr = threshold_context(layer.table, layer.pe, x["bits"] + 1)
     mems = write_threshold_roms(layer.name, layer.table, layer.pe, rtl_dir)
     verilog = render("thresholding.v.j2", rtl_dir / f"{layer.name}.v", name=layer.name, pe=layer.pe,
-                     pixels=layer.pixels, channels=layer.channels, x=x, thr=thr, depth=OUT_DEPTH,
+                     pixels=layer.pixels, channels=layer.channels, x=x, thr=thr, depth=queue_depth(layer),
                      nfw=counter_bits(thr["nf"]), roms=[m.name for m in mems])
     return RtlModule(layer.name, [verilog, *mems])
