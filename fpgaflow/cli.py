@@ -167,11 +167,16 @@ def csim(ctx, build_dir, input_path, output_path):
                   f"quantization included; {result.compile_s:.1f} s compile); wrote {output_path}")
 
 
-@main.command()
-@click.argument("build_dir", type=click.Path(path_type=Path))
-@click.option("--frames", type=click.IntRange(1), default=100, show_default=True,
-              help="Frames pushed through the pipeline back to back.")
-@click.pass_context
+def _frames_command(default: int, help_text: str):
+    """A command on a build folder with a ``--frames`` option (``sim``, ``rtlsim``)."""
+    def wrap(fn):
+        fn = click.option("--frames", type=click.IntRange(1), default=default, show_default=True, help=help_text)(
+            click.pass_context(fn))
+        return main.command()(click.argument("build_dir", type=click.Path(path_type=Path))(fn))
+    return wrap
+
+
+@_frames_command(100, "Frames pushed through the pipeline back to back.")
 def sim(ctx, build_dir, frames):
     """Cycle-accurate simulation of BUILD_DIR: latency, II, FPS, stalls, FIFO use (writes sim.json)."""
     from fpgaflow.sim.pipeline import simulate
@@ -188,11 +193,7 @@ def sim(ctx, build_dir, frames):
                   f"wrote {Path(build_dir) / 'sim.json'}")
 
 
-@main.command()
-@click.argument("build_dir", type=click.Path(path_type=Path))
-@click.option("--frames", type=click.IntRange(1), default=200, show_default=True,
-              help="Frames to push through the RTL (random inputs, output back-pressure).")
-@click.pass_context
+@_frames_command(200, "Frames to push through the RTL (random inputs, output back-pressure).")
 def rtlsim(ctx, build_dir, frames):
     """Verilator simulation of BUILD_DIR's RTL against the C simulation (writes rtlsim.json)."""
     from fpgaflow.rtlsim import run_rtlsim
