@@ -3,16 +3,8 @@
 // A token of WIDTH elements of ELEM_BITS bits arrives in WORDS words of WORD_BITS bits, PER_WORD
 // elements per word from bit 0 up; TOKENS tokens make a frame. With each frame's last word the
 // word's TLAST goes into the batch-end flag stream (one flag per frame).
-module fpgaflow_axis_in #(
-    parameter WORD_BITS = 8,
-    parameter WORDS = 1,
-    parameter PER_WORD = 1,
-    parameter ELEM_BITS = 8,
-    parameter WIDTH = 1,
-    parameter TOKENS = 1
-) (
-    input  wire                       clk,
-    input  wire                       rst_n,
+module fpgaflow_axis_in #(parameter WORD_BITS = 8, WORDS = 1, PER_WORD = 1, ELEM_BITS = 8, WIDTH = 1, TOKENS = 1) (
+    input  wire clk, rst_n,
     input  wire [WORD_BITS-1:0]       s_axis_tdata,
     input  wire                       s_axis_tvalid,
     output wire                       s_axis_tready,

@@ -3,16 +3,8 @@
 // Each token of WIDTH elements leaves in WORDS words of WORD_BITS bits, PER_WORD elements per
 // word from bit 0 up, unused bits zero. The frame's last token takes the frame's batch-end flag;
 // TLAST is that flag on the frame's last word.
-module fpgaflow_axis_out #(
-    parameter WORD_BITS = 8,
-    parameter WORDS = 1,
-    parameter PER_WORD = 1,
-    parameter ELEM_BITS = 8,
-    parameter WIDTH = 1,
-    parameter TOKENS = 1
-) (
-    input  wire                       clk,
-    input  wire                       rst_n,
+module fpgaflow_axis_out #(parameter WORD_BITS = 8, WORDS = 1, PER_WORD = 1, ELEM_BITS = 8, WIDTH = 1, TOKENS = 1) (
+    input  wire clk, rst_n,
     input  wire [WIDTH*ELEM_BITS-1:0] in_data,
     input  wire                       in_valid,
     output wire                       in_ready,

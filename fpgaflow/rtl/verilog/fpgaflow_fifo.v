@@ -7,13 +7,8 @@
 // (in_ready follows out_ready), which keeps one token per cycle as the cycle simulator's FIFO
 // does (fpgaflow/sim/engine.cpp: room is the depth plus the producer's pipeline). The FIFO never
 // holds more than DEPTH tokens.
-module fpgaflow_fifo #(
-    parameter WIDTH = 8,
-    parameter DEPTH = 2,
-    parameter SRL_MAX_DEPTH = 32
-) (
-    input  wire             clk,
-    input  wire             rst_n,
+module fpgaflow_fifo #(parameter WIDTH = 8, DEPTH = 2, SRL_MAX_DEPTH = 32) (
+    input  wire clk, rst_n,
     input  wire [WIDTH-1:0] in_data,
     input  wire             in_valid,
     output wire             in_ready,

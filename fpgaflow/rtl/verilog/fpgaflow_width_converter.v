@@ -4,14 +4,8 @@
 // The schedule of hls_templates/fpgaflow/width_converter.h: when one width divides the other, a
 // chunk of min(IN_W, OUT_W) elements moves per cycle (one token per cycle on the wider side's
 // schedule); otherwise one element per cycle. Two register stages: the input token, the output token.
-module fpgaflow_width_converter #(
-    parameter IN_W = 1,
-    parameter OUT_W = 1,
-    parameter ELEM_BITS = 1,
-    parameter ELEMS = 1
-) (
-    input  wire                       clk,
-    input  wire                       rst_n,
+module fpgaflow_width_converter #(parameter IN_W = 1, OUT_W = 1, ELEM_BITS = 1, ELEMS = 1) (
+    input  wire clk, rst_n,
     input  wire [IN_W*ELEM_BITS-1:0]  in_data,
     input  wire                       in_valid,
     output wire                       in_ready,
