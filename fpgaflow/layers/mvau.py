@@ -19,6 +19,7 @@ import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
 from fpgaflow.layers.base import LayerKit, StreamShape, weight_dim
+from fpgaflow.layers.memory import rom_cost, rom_style
 from fpgaflow.layers.mvau_arith import (ARITHMETIC, DENSE, MAX_XNOR_SIMD, SPARSE, Arithmetic, DenseStorage,
                                         SparseSchedule, arith_options, arranged_weights, choose_arith,
                                         sparse_schedule, vector_schedule)
@@ -45,21 +46,10 @@ def _divisors(n: int) -> list[int]:
 
 
 def weight_memory(depth: int, word_bits: int, pe: int) -> tuple[str, int, int]:
-    """Where a PE's weight words live, and its LUT and BRAM18 cost over ``pe`` PEs.
-
-    A handful of words is logic (constants folded into the datapath); shallow or small
-    memories are LUTRAM (64 bits per LUT); the rest BRAM18, in the aspect ratio that fits the word
-    (16K x 1, 8K x 2, 4K x 4, 2K x 9, 1K x 18 or 512 x 36), as FINN's estimate does.
-    """
-    if depth <= 4:
-        return "logic", pe * word_bits * depth // 4, 0
-    if depth < 128 or depth * word_bits * pe <= 8192:
-        return "lutram", pe * word_bits * max(1, depth // 64), 0
-    for width, words in ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512)):
-        if word_bits <= width or width == 36:
-            per_pe = int(np.ceil(word_bits / width)) * int(np.ceil(depth / words))
-            return "bram", 0, pe * per_pe
-    raise AssertionError("unreachable")
+    """Where the ``pe`` weight ROMs of ``depth`` words of ``word_bits`` live (``"logic"`` or
+    ``"block"``, :func:`fpgaflow.layers.memory.rom_style`) and their LUT and BRAM18 cost."""
+    cost = rom_cost(depth, word_bits, pe)
+    return rom_style(depth, word_bits), cost["lut"], cost["bram18"]
 
 
 @dataclass

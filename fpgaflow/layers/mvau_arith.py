@@ -136,9 +136,15 @@ class Mac(Arithmetic):
     name = "mac"
     reason_text = "general integer weights: multiply-accumulate"
 
+    @staticmethod
+    def uses_dsp(wbits: int, xbits: int) -> bool:
+        """Products of more than 16 weight x input bits go to DSP48 slices, narrower ones to LUTs
+        (the RTL writes those as shifted adds, so synthesis cannot map them to DSPs either)."""
+        return wbits * xbits > 16
+
     def datapath(self, lanes, pe, xbits, acc_bits, weights):
         wbits = self.weight_bits(weights)
-        if wbits * xbits > 16:  # wide products go to DSP48 slices
+        if self.uses_dsp(wbits, xbits):
             return pe * acc_bits * 2, lanes
         return lanes * wbits * xbits + pe * acc_bits * 2, 0
 

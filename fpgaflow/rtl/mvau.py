@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgaflow.layers.mvau_arith import Shift, index_bits
+from fpgaflow.layers.mvau_arith import Mac, Shift, index_bits
 from fpgaflow.rtl.registry import RtlModule, rtl_writer
 from fpgaflow.rtl.thresholding import (queue_depth, counter_bits, pack_words, render, signed_bits, stream_element,
                                        threshold_context, write_mem, write_threshold_roms)
@@ -26,7 +26,8 @@ def weight_context(layer) -> dict:
     wb = arith.weight_bits(layer.weights)
     lo, _ = arith.stored_range(arith.encode(layer.weights))
     return {"wb": wb, "ww": wb * layer.simd, "w_signed": layer.arith in ("mac", "ternary") and lo < 0,
-            "eb": Shift.exponent_bits(layer.weights) if layer.arith == "shift" else 0}
+            "eb": Shift.exponent_bits(layer.weights) if layer.arith == "shift" else 0,
+            "mac_dsp": Mac.uses_dsp(wb, layer.in_spec.bits)}
 
 
 def write_weight_roms(layer, wb: int, rtl_dir: Path) -> list[Path]:
@@ -90,6 +91,6 @@ def write_mvau(layer, rtl_dir: Path) -> RtlModule:
                      mh=layer.mh, pe=layer.pe, simd=layer.simd, vectors=layer.vectors, sf=sf, nf=nf,
                      sfw=counter_bits(sf), nfw=counter_bits(nf), tilew=counter_bits(sf * nf), aw=aw,
                      cw=thr["cw"] if thr else aw, ob=layer.out_spec.bits, x=stream_element(layer.in_spec), thr=thr,
-                     depth=queue_depth(layer), weight_roms=roms[:layer.pe],
+                     depth=queue_depth(layer), weight_roms=roms[:layer.pe], weight_style=layer.weight_memory()[0],
                      threshold_roms=[f.name for f in files[len(roms):]], **{**w, **sparse})
     return RtlModule(layer.name, [verilog, *files])

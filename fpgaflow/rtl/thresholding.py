@@ -13,6 +13,7 @@ import jinja2
 import numpy as np
 
 from fpgaflow.ir import IntSpec
+from fpgaflow.layers.memory import rom_style
 from fpgaflow.rtl.registry import RtlModule, rtl_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -74,7 +75,8 @@ def threshold_context(table, pe: int, value_bits: int) -> dict:
         step >>= 1
     return {"nt": nt, "tb": tb, "cw": max(tb, value_bits), "ob": ob, "steps": steps, "cnt_bits": nt.bit_length(),
             "out_bipolar": bool(table.out_spec.bipolar), "out_step": table.step,
-            "out_lo": int(table.out_spec.lo) % (1 << ob), "nf": table.values.shape[0] // pe}
+            "out_lo": int(table.out_spec.lo) % (1 << ob), "nf": table.values.shape[0] // pe,
+            "style": rom_style(table.values.shape[0] // pe, nt * tb)}
 
 
 def write_threshold_roms(name: str, table, pe: int, rtl_dir: Path) -> list[Path]:
