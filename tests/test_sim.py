@@ -12,7 +12,7 @@ from fpgaflow.ir import HardwareGraph, IntSpec
 from fpgaflow.layers.mvau import MatrixVectorUnit
 from fpgaflow.passes.folding import apply_folding
 from fpgaflow.passes.streamline import streamline
-from fpgaflow.sim.pipeline import run_engine, summarise, write_pipeline
+from fpgaflow.sim.pipeline import AXIS_IN_LATENCY, AXIS_OUT_LATENCY, run_engine, summarise, write_pipeline
 from test_errors import assert_user_error, run_cli
 
 
@@ -25,7 +25,11 @@ def test_single_mvau_ii_and_latency(tmp_path, mh, mw, pe, simd):
     result = summarise(run_engine(write_pipeline(hg, tmp_path, {}, 2), frames), frames, 100.0)
     ii = (mh // pe) * (mw // simd)
     assert result["ii"] == ii
-    assert result["latency"] == ii + mvau.pipeline_depth()
+    # latency from the first s_axis word to the frame's last m_axis word: the input adapter, the
+    # layer's iterations and pipeline, the output adapter and the output token's further words
+    assert hg.source.layout().words == 1
+    assert result["latency"] == (AXIS_IN_LATENCY + ii + mvau.pipeline_depth() + AXIS_OUT_LATENCY
+                                 + hg.sink.layout().words - 1)
     assert result["layers"][0]["busy_per_frame"] == ii
 
 

@@ -124,6 +124,12 @@ class LayerKit(ABC):
         """Cycles from a loop iteration's start to its written token being readable downstream."""
         return 4
 
+    def output_slots(self) -> int:
+        """Tokens the kit holds between an iteration and its output FIFO (pipeline registers and its
+        output queue): a power of two of at least 4 and at least ``pipeline_depth()``, the queue the
+        RTL backend builds (docs/rtl.md). The cycle simulator's room is the FIFO depth plus these."""
+        return 1 << max(2, (self.pipeline_depth() - 1).bit_length())
+
     @abstractmethod
     def schedule(self) -> list[Phase]:
         """The loop iterations of one frame, in order, with the tokens each reads and writes (as the

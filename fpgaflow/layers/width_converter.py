@@ -57,6 +57,9 @@ class StreamWidthConverter(SpecPreserving, LayerKit):
     def pipeline_depth(self):
         return 2
 
+    def output_slots(self):
+        return 2  # out_data and the spare (fpgaflow/rtl/verilog/fpgaflow_width_converter.v)
+
     def resources(self):
         bits = self.spec.bits * (self.in_w + self.out_w)
         return {"lut": bits, "ff": bits, "dsp": 0, "bram18": 0}

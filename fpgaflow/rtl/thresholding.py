@@ -17,14 +17,10 @@ from fpgaflow.layers.memory import rom_style
 from fpgaflow.rtl.registry import RtlModule, rtl_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: Smallest depth of a kit's output queue.
-OUT_DEPTH = 4
-
-
 def queue_depth(layer) -> int:
-    """The output queue's depth: a power of two holding at least the tokens the cycle simulator lets
-    the kit have in flight (``pipeline_depth()``), so the RTL never waits where the model does not."""
-    return 1 << max((OUT_DEPTH - 1).bit_length(), (layer.pipeline_depth() - 1).bit_length())
+    """The output queue's depth: the kit's ``output_slots()``, the tokens the cycle simulator lets it
+    hold in flight and finished beyond its output FIFO, so the RTL waits exactly where the model does."""
+    return layer.output_slots()
 
 
 def signed_bits(lo: int, hi: int) -> int:

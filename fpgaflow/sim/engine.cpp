@@ -5,12 +5,13 @@
 //
 // PIPELINE.txt (whitespace separated, written by fpgaflow/sim/pipeline.py):
 //   fifos F            then F lines: name depth
-//   processes P        then per process: name latency n_in in_fifo... n_out out_fifo... n_phases
+//   processes P        then per process: name latency slots n_in in_fifo... n_out out_fifo... n_phases
 //                      and n_phases lines: count reads[n_in] writes[n_out]
 // Every process runs its phase list once per frame, one loop iteration per cycle at most. An
 // iteration fires in cycle t when each input FIFO holds enough readable tokens and each output
 // FIFO has room; its tokens become readable at t + latency. A token in flight occupies room in
-// its FIFO (the pipeline registers hold it), so the room is depth + the producer's latency.
+// its FIFO: the room is depth + the producer's slots (the tokens its pipeline registers and output
+// queue hold, at least its latency in the kits' RTL).
 // All decisions of a cycle use the state at the start of the cycle. When no process can fire
 // and no token is in flight, the pipeline is deadlocked: the engine reports who waits on what.
 #include <cstdio>
@@ -37,7 +38,7 @@ struct Fifo {
 
 struct Process {
     std::string name;
-    long long latency = 1;
+    long long latency = 1, slots = 1;
     std::vector<int> in, out;
     std::vector<Phase> phases;
     size_t phase = 0;
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
     std::vector<Process> procs(np);
     for (auto& p : procs) {
         int n_in, n_out, n_ph;
-        if (std::fscanf(f, "%511s %lld %d", word, &p.latency, &n_in) != 3) fail("bad process line");
+        if (std::fscanf(f, "%511s %lld %lld %d", word, &p.latency, &p.slots, &n_in) != 4) fail("bad process line");
         p.name = word;
         p.in.resize(n_in);
         for (auto& i : p.in) std::fscanf(f, "%d", &i);
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
         std::fclose(d);
     }
     for (auto& p : procs)
-        for (int o : p.out) fifos[o].capacity = fifos[o].depth + p.latency;
+        for (int o : p.out) fifos[o].capacity = fifos[o].depth + p.slots;
 
     long long t = 0;
     const long long limit = 4000000000LL;

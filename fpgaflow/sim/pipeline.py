@@ -25,6 +25,22 @@ log = logging.getLogger(__name__)
 
 PIPELINE_FILE = "pipeline.txt"
 SOURCE, SINK = "input_source", "output_sink"
+#: The AXI adapters of the top (fpgaflow/rtl/verilog/fpgaflow_axis_in.v, _out.v): a token is
+#: readable in the input FIFO 2 cycles after the s_axis word that completes it (the adapter's token
+#: register, then the FIFO), which holds the one token; an output frame's last word leaves 1 cycle
+#: after its token is taken from the output FIFO, plus a cycle per further word of the token.
+AXIS_IN_LATENCY, AXIS_IN_SLOTS, AXIS_OUT_LATENCY = 2, 1, 1
+
+
+def axis_schedule(stream, reads: bool) -> list[Phase]:
+    """The DMA's side of the accelerator's input (``reads=False``) or output stream, one AXI word per
+    cycle: a token every ``words`` cycles (written with its last word, read before its first)."""
+    layout = stream.layout()
+    token = Phase(1, (1,), ()) if reads else Phase(1, (), (1,))
+    if layout.words == 1:
+        return [token._replace(count=layout.tokens)]
+    gap = Phase(layout.words - 1, (0,), ()) if reads else Phase(layout.words - 1, (), (0,))
+    return [token, gap] * layout.tokens if reads else [gap, token] * layout.tokens
 
 
 def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int] | None = None,
@@ -42,16 +58,17 @@ def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int] | No
     lines += [f"{s} {depths.get(s, default_depth)}" for s in streams]
     lines.append(f"processes {len(layers) + 2}")
 
-    def process(name, latency, inputs, outputs, schedule):
-        head = [name, str(latency), str(len(inputs)), *(str(ids[s]) for s in inputs),
+    def process(name, latency, slots, inputs, outputs, schedule):
+        head = [name, str(latency), str(slots), str(len(inputs)), *(str(ids[s]) for s in inputs),
                 str(len(outputs)), *(str(ids[s]) for s in outputs), str(len(schedule))]
         rows = [" ".join(map(str, (p.count, *p.reads, *p.writes))) for p in schedule]
         return [" ".join(head)] + rows
 
-    lines += process(SOURCE, 0, [], [IN_STREAM], [Phase(source.elems // source.width, (), (1,))])
+    lines += process(SOURCE, AXIS_IN_LATENCY, AXIS_IN_SLOTS, [], [IN_STREAM], axis_schedule(source, reads=False))
     for layer in layers:
-        lines += process(layer.name, layer.pipeline_depth(), layer.inputs, layer.outputs, layer.schedule())
-    lines += process(SINK, 0, [OUT_STREAM], [], [Phase(sink.elems // sink.width, (1,), ())])
+        lines += process(layer.name, layer.pipeline_depth(), layer.output_slots(), layer.inputs, layer.outputs,
+                         layer.schedule())
+    lines += process(SINK, AXIS_OUT_LATENCY, 0, [OUT_STREAM], [], axis_schedule(sink, reads=True))
     path = Path(out_dir) / "sim" / PIPELINE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
@@ -88,11 +105,10 @@ def summarise(raw: dict, frames: int, clock_mhz: float) -> dict:
         stuck = [p for p in layers if p["frames"] < frames]
         out["blocked"] = [{"layer": p["name"], "frames_done": p["frames"], "waiting_on": p["waiting_on"],
                            "waiting_for": p["waiting_for"]} for p in stuck]
-    writer = _output_writer(raw)
-    if writer is not None and len(writer["frame_done"]) == frames and not raw["deadlock"]:
-        first_fire = min(p["first_fire"] for p in layers if p["first_fire"] >= 0)
-        done = writer["frame_done"]
-        out["latency"] = done[0] - first_fire + 1
+    source, sink = next(p for p in raw["processes"] if p["name"] == SOURCE), _sink(raw)
+    if sink is not None and len(sink["frame_done"]) == frames and not raw["deadlock"]:
+        done = sink["frame_done"]  # the cycle of each frame's last output word
+        out["latency"] = done[0] - source["first_fire"] + 1
         out["ii"] = (done[-1] - done[0]) / (frames - 1) if frames > 1 else out["latency"]
         out["fps"] = clock_mhz * 1e6 / out["ii"]
     out["layers"] = [{"name": p["name"], "busy_per_frame": p["busy"] / max(1, frames), "busy": p["busy"],
@@ -105,10 +121,9 @@ def summarise(raw: dict, frames: int, clock_mhz: float) -> dict:
     return out
 
 
-def _output_writer(raw: dict):
-    """The process writing the accelerator output (the one just before the sink)."""
-    names = [p["name"] for p in raw["processes"]]
-    return raw["processes"][names.index(SINK) - 1] if SINK in names and names.index(SINK) > 0 else None
+def _sink(raw: dict):
+    """The output stream's DMA side: its frame ends are the accelerator's."""
+    return next((p for p in raw["processes"] if p["name"] == SINK), None)
 
 
 UNBOUNDED = 1 << 30
@@ -129,8 +144,8 @@ def size_fifos(hg: HardwareGraph, out_dir: Path, frames: int = SIZING_FRAMES) ->
     """
     pipeline = write_pipeline(hg, out_dir, {}, UNBOUNDED)
     raw = run_engine(pipeline, frames)
-    latency = {s: layer.pipeline_depth() for layer in hg.layers for s in layer.outputs}
-    depths = {q["name"]: max(1, q["high_water"] - latency.get(q["name"], 0)) for q in raw["fifos"]
+    slots = {s: layer.output_slots() for layer in hg.layers for s in layer.outputs}
+    depths = {q["name"]: max(1, q["high_water"] - slots.get(q["name"], 0)) for q in raw["fifos"]
               if q["name"] not in (IN_STREAM, OUT_STREAM)}  # the top-level ports are the DMA's streams
     target = _ii(raw, frames)
 
@@ -153,8 +168,8 @@ def size_fifos(hg: HardwareGraph, out_dir: Path, frames: int = SIZING_FRAMES) ->
 
 
 def _ii(raw: dict, frames: int) -> float:
-    writer = _output_writer(raw)
-    done = writer["frame_done"] if writer else []
+    sink = _sink(raw)
+    done = sink["frame_done"] if sink else []
     return (done[-1] - done[0]) / (frames - 1) if len(done) == frames and frames > 1 else float("inf")
 
 

@@ -3,7 +3,10 @@
 //
 // The schedule of hls_templates/fpgaflow/width_converter.h: when one width divides the other, a
 // chunk of min(IN_W, OUT_W) elements moves per cycle (one token per cycle on the wider side's
-// schedule); otherwise one element per cycle. Two register stages: the input token, the output token.
+// schedule); otherwise one element per cycle. Two register stages: the input token, the output token,
+// and two output slots (out_data and a spare): a finished token waits in them while the output is
+// full, so the converter holds the two tokens the cycle simulator lets it have in flight
+// (``pipeline_depth()`` = 2) and keeps assembling the next one meanwhile.
 module fpgaflow_width_converter #(parameter IN_W = 1, OUT_W = 1, ELEM_BITS = 1, ELEMS = 1) (
     input  wire clk, rst_n,
     input  wire [IN_W*ELEM_BITS-1:0]  in_data,
@@ -27,7 +30,10 @@ module fpgaflow_width_converter #(parameter IN_W = 1, OUT_W = 1, ELEM_BITS = 1, 
     reg [YW-1:0] yi;  // next chunk of y
     wire y_last = yi == YN - 1;
     wire x_last = xi == XN - 1;
-    wire fire = x_valid && (!y_last || !out_valid || out_ready);
+    reg [OUT_W*ELEM_BITS-1:0] spare;
+    reg spare_valid;
+    wire pop = out_valid && out_ready;
+    wire fire = x_valid && (!y_last || !spare_valid);
     assign in_ready = !x_valid || (fire && x_last);
 
     reg [OUT_W*ELEM_BITS-1:0] y_next;
@@ -38,16 +44,25 @@ module fpgaflow_width_converter #(parameter IN_W = 1, OUT_W = 1, ELEM_BITS = 1, 
 
     always @(posedge clk)
         if (!rst_n) begin
-            x_valid <= 1'b0; xi <= 0; yi <= 0; out_valid <= 1'b0;
+            x_valid <= 1'b0; xi <= 0; yi <= 0; out_valid <= 1'b0; spare_valid <= 1'b0;
         end else begin
-            if (out_valid && out_ready) out_valid <= 1'b0;
+            if (pop) begin  // the spare (or nothing) moves up
+                out_data <= spare;
+                out_valid <= spare_valid;
+                spare_valid <= 1'b0;
+            end
             if (fire) begin
                 xi <= x_last ? 0 : xi + 1;
                 yi <= y_last ? 0 : yi + 1;
                 y <= y_next;
                 if (y_last) begin
-                    out_data <= y_next;
-                    out_valid <= 1'b1;
+                    if (!out_valid || (pop && !spare_valid)) begin
+                        out_data <= y_next;
+                        out_valid <= 1'b1;
+                    end else begin
+                        spare <= y_next;
+                        spare_valid <= 1'b1;
+                    end
                 end
                 if (x_last) x_valid <= 1'b0;
             end
