@@ -29,9 +29,8 @@ from fpgaflow.streamio.packing import StreamLayout, pack, unpack
 log = logging.getLogger(__name__)
 
 TIMING_NOTE = ("ii and latency from the run without stalls: latency from the first s_axis word taken to the first "
-               "frame's last m_axis word, inclusive (the cycle simulator counts from the first layer's first firing "
-               "to its output writer's last token: the AXI adapters and the output FIFO are a few cycles it lacks); "
-               "layers: the cycles tokens entered each layer's output FIFO")
+               "frame's last m_axis word, inclusive, as the cycle simulator counts it (its source and sink are the "
+               "AXI adapters); layers: the cycles tokens entered each layer's output FIFO")
 
 HARNESS = Path(__file__).parent / "rtl" / "rtlsim_tb.cpp"
 RESULT_FILE = "rtlsim.json"

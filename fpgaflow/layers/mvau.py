@@ -224,7 +224,10 @@ class MatrixVectorUnit(LayerKit):
         return vector_schedule(self.storage.schedule(self), self.vectors)
 
     def pipeline_depth(self):
-        return 4 + (int(np.ceil(np.log2(self.table.count + 1))) if self.table is not None else 0)
+        """The RTL's (fpgaflow/rtl/templates/mvau*.v.j2): the ROM read, the products into the
+        accumulators, thresholds into the output queue, then the next FIFO (measured with Verilator,
+        benchmarks/rtl_timing.py); the threshold search is in the third stage, not a stage per level."""
+        return 4
 
     def weight_memory(self) -> tuple[str, int, int]:
         """(kind, LUT, BRAM18) of the weight memories: see :func:`weight_memory`."""

@@ -76,7 +76,8 @@ class Pool(ChannelFolded, LayerKit):
         return window_reduce_schedule(self.window_size, self.channels, self.pe, self.pixels)
 
     def pipeline_depth(self):
-        return 2
+        """The RTL's: the accumulator word, the output queue, then the next FIFO."""
+        return 3
 
     def resources(self):
         bits = self.out_spec.bits * self.channels

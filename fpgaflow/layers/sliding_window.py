@@ -103,7 +103,8 @@ class SlidingWindow(SpecPreserving, LayerKit):
         return phases(*items)
 
     def pipeline_depth(self):
-        return 2
+        """The RTL's: the line buffer read, the output queue, then the next FIFO."""
+        return 3
 
     def resources(self):
         w = self.window

@@ -75,6 +75,11 @@ class Thresholding(ChannelFolded, LayerKit):
     def schedule(self):
         return stream_schedule(self.in_elems // self.pe, (1,), (1,))
 
+    def pipeline_depth(self):
+        """The RTL's (fpgaflow/rtl/templates/thresholding.v.j2): the token and its thresholds, the
+        search into the output queue, then the next FIFO."""
+        return 3
+
     def resources(self):
         bits = self.table.dtype().bitwidth()
         comparators = self.pe * max(1, int(np.ceil(np.log2(self.table.count + 1))))

@@ -55,7 +55,8 @@ class StreamWidthConverter(SpecPreserving, LayerKit):
         return phases(*items)
 
     def pipeline_depth(self):
-        return 2
+        """The RTL's: the input token register, the output token, then the next FIFO."""
+        return 3
 
     def output_slots(self):
         return 2  # out_data and the spare (fpgaflow/rtl/verilog/fpgaflow_width_converter.v)

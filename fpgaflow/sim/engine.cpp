@@ -4,7 +4,8 @@
 //   DEPTHS.txt: optional "fifo depth" lines overriding the pipeline's FIFO depths
 //
 // PIPELINE.txt (whitespace separated, written by fpgaflow/sim/pipeline.py):
-//   fifos F            then F lines: name depth
+//   fifos F SRL LAT    then F lines: name depth; a FIFO deeper than SRL makes its tokens readable
+//                      LAT cycles later (a block-RAM FIFO's read pipeline)
 //   processes P        then per process: name latency slots n_in in_fifo... n_out out_fifo... n_phases
 //                      and n_phases lines: count reads[n_in] writes[n_out]
 // Every process runs its phase list once per frame, one loop iteration per cycle at most. An
@@ -28,7 +29,7 @@ struct Phase {
 
 struct Fifo {
     std::string name;
-    long long depth = 2, capacity = 2;
+    long long depth = 2, capacity = 2, extra = 0;
     std::deque<long long> arrivals;  // cycle at which each held token becomes readable, in order
     long long high_water = 0, tokens = 0;
     bool can_read(int n, long long t) const {  // arrivals are in order: the n-th decides
@@ -62,7 +63,9 @@ int main(int argc, char** argv) {
     const long long frames = std::atoll(argv[2]);
     char word[512];
     int nf = 0, np = 0;
-    if (std::fscanf(f, "%511s %d", word, &nf) != 2 || std::strcmp(word, "fifos")) fail("expected 'fifos F'");
+    long long srl_max = 0, bram_latency = 0;
+    if (std::fscanf(f, "%511s %d %lld %lld", word, &nf, &srl_max, &bram_latency) != 4 || std::strcmp(word, "fifos"))
+        fail("expected 'fifos F SRL LAT'");
     std::vector<Fifo> fifos(nf);
     for (auto& q : fifos) {
         if (std::fscanf(f, "%511s %lld", word, &q.depth) != 2) fail("bad fifo line");
@@ -102,6 +105,7 @@ int main(int argc, char** argv) {
     }
     for (auto& p : procs)
         for (int o : p.out) fifos[o].capacity = fifos[o].depth + p.slots;
+    for (auto& q : fifos) q.extra = q.depth > srl_max ? bram_latency : 0;
 
     long long t = 0;
     const long long limit = 4000000000LL;
@@ -155,7 +159,7 @@ int main(int argc, char** argv) {
                 for (int r = 0; r < ph.reads[i]; r++) fifos[p.in[i]].arrivals.pop_front();
             for (size_t j = 0; j < p.out.size(); j++) {
                 Fifo& q = fifos[p.out[j]];
-                for (int w = 0; w < ph.writes[j]; w++) q.arrivals.push_back(t + p.latency);
+                for (int w = 0; w < ph.writes[j]; w++) q.arrivals.push_back(t + p.latency + q.extra);
                 q.tokens += ph.writes[j];
                 if ((long long)q.arrivals.size() > q.high_water) q.high_water = q.arrivals.size();
             }

@@ -30,6 +30,10 @@ SOURCE, SINK = "input_source", "output_sink"
 #: register, then the FIFO), which holds the one token; an output frame's last word leaves 1 cycle
 #: after its token is taken from the output FIFO, plus a cycle per further word of the token.
 AXIS_IN_LATENCY, AXIS_IN_SLOTS, AXIS_OUT_LATENCY = 2, 1, 1
+#: Stream FIFOs up to this depth are shift registers, readable the cycle after a write (counted in the
+#: producer's ``pipeline_depth()``); deeper ones are block RAM with a registered read and a two-token
+#: output buffer, this many cycles later still (fpgaflow/rtl/verilog/fpgaflow_fifo.v).
+SRL_MAX_DEPTH, BRAM_FIFO_EXTRA_LATENCY = 32, 2
 
 
 def axis_schedule(stream, reads: bool) -> list[Phase]:
@@ -54,7 +58,7 @@ def write_pipeline(hg: HardwareGraph, out_dir: Path, depths: dict[str, int] | No
     streams = [s.name for s in graph_streams]
     ids = {s: i for i, s in enumerate(streams)}
     source, sink = graph_streams[0], graph_streams[-1]
-    lines = [f"fifos {len(streams)}"]
+    lines = [f"fifos {len(streams)} {SRL_MAX_DEPTH} {BRAM_FIFO_EXTRA_LATENCY}"]
     lines += [f"{s} {depths.get(s, default_depth)}" for s in streams]
     lines.append(f"processes {len(layers) + 2}")
 
