@@ -78,14 +78,19 @@ def input_spec(arith: str, xbits: int) -> IntSpec:
     return BIPOLAR if arith == "xnor" else IntSpec(0, (1 << xbits) - 1)
 
 
-def make_mvau(arith: str, xbits: int, mw: int, mh: int, pe: int, simd: int, table: bool, seed: int = 0):
-    """A dense MVAU of random weights of ``arith``'s set; random sorted thresholds when ``table``
-    (one threshold to a bipolar output for xnor, else three to a 2-bit code)."""
+def make_mvau(arith: str, xbits: int, mw: int, mh: int, pe: int, simd: int, table: bool, seed: int = 0,
+              zeros: float = 0.0):
+    """An MVAU of random weights of ``arith``'s set; random sorted thresholds when ``table`` (one
+    threshold to a bipolar output for xnor, else three to a 2-bit code). With ``zeros`` > 0 that
+    fraction of the weights is zero and the kit walks the sparse schedule."""
     rng = np.random.default_rng(seed)
     values, weight_spec = WEIGHTS[arith]
-    name = f"mvau_{arith}_x{xbits}_{mw}x{mh}_p{pe}s{simd}{'_t' if table else ''}"
-    layer = MatrixVectorUnit(name, rng.choice(values, (mw, mh)), input_spec(arith, xbits), weight_spec, pe=pe,
-                             simd=simd, arith_kind=arith, sparse=False)
+    weights = rng.choice([v for v in values if v] if zeros else values, (mw, mh))
+    if zeros:
+        weights[rng.random((mw, mh)) < zeros] = 0
+    name = f"mvau_{arith}_x{xbits}_{mw}x{mh}_p{pe}s{simd}{'_t' if table else ''}{f'_z{round(zeros * 100)}' if zeros else ''}"
+    layer = MatrixVectorUnit(name, weights, input_spec(arith, xbits), weight_spec, pe=pe,
+                             simd=simd, arith_kind=arith, sparse=bool(zeros))
     if table:
         lo, hi = layer.acc_bounds
         count, out = (1, BIPOLAR) if arith == "xnor" else (3, IntSpec(-1, 2))
@@ -115,12 +120,40 @@ def mvau_points(quick: bool) -> list[Point]:
                                   if mh % pe == 0 and mw % simd == 0]
         # one MNIST-sized input layer, kept only if Yosys is done inside BIG_TIMEOUT_S
         specs += [("mac", 2, 784, 64, 4, 8, False), ("xnor", 1, 784, 64, 4, 8, True)]
-    points = []
-    for arith, xbits, mw, mh, pe, simd, table in specs:
-        layer = make_mvau(arith, xbits, mw, mh, pe, simd, table)
-        label = "xnor" if arith == "xnor" else f"{arith} {xbits}b"
-        points.append(Point(f"mvau/{arith}", layer, label + (" +thr" if table else ""), f"{mw}x{mh}", pe, simd,
-                            BIG_TIMEOUT_S if mw * mh > 256 * 64 else TIMEOUT_S))
+    specs = [(*spec, 0.0) for spec in specs]
+    # the sparse schedule: 90% zero weights
+    for arith, xbits in ([("mac", 4)] if quick else [("ternary", 2), ("shift", 4), ("mac", 4)]):
+        for table in ([True] if quick else [False, True]):
+            specs += [(arith, xbits, 256, 64, pe, simd, table, 0.9) for pe, simd in ([(4, 8)] if quick else FOLDS)]
+    return [mvau_point(*spec) for spec in specs]
+
+
+def mvau_point(arith, xbits, mw, mh, pe, simd, table, zeros) -> Point:
+    """The grid point of one MVAU."""
+    layer = make_mvau(arith, xbits, mw, mh, pe, simd, table, zeros=zeros)
+    label = ("xnor" if arith == "xnor" else f"{arith} {xbits}b") + (" sparse" if zeros else "")
+    return Point(f"mvau/{arith}" + ("/sparse" if zeros else ""), layer, label + (" +thr" if table else ""),
+                 f"{mw}x{mh}", pe, simd, BIG_TIMEOUT_S if mw * mh > 256 * 64 else TIMEOUT_S)
+
+
+def validation_points() -> list[Point]:
+    """Shapes, widths and foldings the models were not fitted on (``--validate``)."""
+    specs = [("xnor", 1, 128, 32, 2, 16, True, 0.0), ("xnor", 1, 576, 64, 8, 32, True, 0.0),
+             ("ternary", 3, 128, 32, 2, 16, True, 0.0), ("shift", 3, 128, 32, 8, 4, False, 0.0),
+             ("mac", 3, 128, 32, 2, 16, True, 0.0), ("mac", 8, 64, 16, 2, 4, False, 0.0),
+             ("mac", 2, 128, 128, 8, 16, True, 0.0), ("ternary", 2, 128, 32, 2, 16, True, 0.8),
+             ("mac", 4, 128, 32, 8, 4, False, 0.95)]
+    points = [mvau_point(*spec) for spec in specs]
+    for channels, pe, bits, count in [(32, 4, 8, 1), (128, 8, 12, 3), (48, 2, 16, 15)]:
+        half = 1 << (bits - 1)
+        layer = make_thresholding(channels, pe, IntSpec(-half, half - 1), count)
+        layer.name += f"_b{bits}t{count}"
+        points.append(Point("thresholding", layer, f"{bits}b in, {count} thr", f"{channels} ch", pe, 1))
+    for in_w, out_w, bits in [(16, 48, 2), (64, 16, 8)]:
+        layer = StreamWidthConverter(f"dwc_{in_w}to{out_w}_b{bits}", IntSpec(0, (1 << bits) - 1), 192, in_w, out_w)
+        points.append(Point("width_converter", layer, f"{bits}b elems", f"{in_w}->{out_w}", 1, 1))
+    for point in points:
+        point.extra["validation"] = True
     return points
 
 
@@ -137,7 +170,7 @@ def other_points(quick: bool) -> list[Point]:
     return points
 
 
-KINDS = [f"mvau/{a}" for a in WEIGHTS] + ["thresholding", "width_converter"]
+KINDS = [f"mvau/{a}{s}" for a in WEIGHTS for s in ("", "/sparse")] + ["thresholding", "width_converter"]
 
 
 def row_key(row: dict) -> tuple:
@@ -151,7 +184,7 @@ def run_point(point: Point, work: Path) -> dict:
     layer = point.layer
     estimate = {k: int(layer.resources()[k]) for k in KEYS}
     row = {"name": layer.name, "kind": point.kind, "arith": point.arith, "shape": point.shape, "pe": point.pe,
-           "simd": point.simd, "estimate": estimate, "yosys": None, "ratio": None, "status": "ok"}
+           "simd": point.simd, "estimate": estimate, "yosys": None, "ratio": None, "status": "ok", **point.extra}
     start = time.monotonic()
     try:
         rtl_dir = work / "rtl" / layer.name
@@ -185,7 +218,7 @@ def _ratio(v) -> str:
 
 
 def format_table(rows: list[dict]) -> str:
-    head = (f"{'kit':<16}{'arith':<17}{'shape':<10}{'PE':>4}{'SIMD':>5} | "
+    head = (f"{'kit':<20}{'arith':<24}{'shape':<10}{'PE':>4}{'SIMD':>5} | "
             f"{'estimate LUT/FF/DSP/BRAM18':>27} | {'Yosys LUT/FF/DSP/BRAM18':>27} | {'LUT x':>6}{'FF x':>6}"
             f" {'muxf':>6}{'s':>7}")
     lines = ["(LUT x, FF x: Yosys / estimate; muxf: MUXF7/F8 cells, not in LUT; s: Yosys seconds, 0 when cached)",
@@ -197,7 +230,7 @@ def format_table(rows: list[dict]) -> str:
             tail = f"{_ratio(r['ratio']['lut']):>6}{_ratio(r['ratio']['ff']):>6} {r['yosys']['muxf']:>6}"
         else:
             got, tail = r["status"], f"{'':>19}"
-        lines.append(f"{r['kind']:<16}{r['arith']:<17}{r['shape']:<10}{r['pe']:>4}{r['simd']:>5} | {est:>27} | "
+        lines.append(f"{r['kind']:<20}{r['arith']:<24}{r['shape']:<10}{r['pe']:>4}{r['simd']:>5} | {est:>27} | "
                      f"{got:>27} | {tail}{r['seconds']:>7.1f}")
     return "\n".join(lines)
 
@@ -254,6 +287,8 @@ def main(argv=None) -> int:
     parser.add_argument("--work", default="/tmp/fpgaflow_kit_resources", help="RTL and Yosys cache folder")
     parser.add_argument("--jobs", type=int, default=1, help="Yosys runs in parallel (default 1)")
     parser.add_argument("--only", help="only kits whose name contains this string")
+    parser.add_argument("--validate", action="store_true",
+                        help="also the validation points: shapes and widths the models were not fitted on")
     parser.add_argument("--from", dest="from_file", metavar="FILE.json",
                         help="print the table and summary of rows an earlier --out wrote (no synthesis)")
     args = parser.parse_args(argv)
@@ -268,7 +303,7 @@ def main(argv=None) -> int:
         return 0
 
     work = Path(args.work)
-    points = mvau_points(args.quick) + other_points(args.quick)
+    points = mvau_points(args.quick) + other_points(args.quick) + (validation_points() if args.validate else [])
     # the cheap kits first, so that a stopped grid still covers every kind
     points.sort(key=lambda p: (p.timeout_s == BIG_TIMEOUT_S, p.layer.resources()["lut"]))
     if args.only:
