@@ -14,8 +14,10 @@ or not).
     python benchmarks/kit_resources.py --jobs 2            # Yosys runs in parallel
     python benchmarks/kit_resources.py --from rows.json    # print a saved run again (no synthesis)
 
-The full grid (92 kits) took 1281 s with ``--jobs 1`` on two shared cores; results and what drives
-the gaps: docs/resources.md, "Kit estimates against Yosys (before recalibration)".
+The full grid with ``--validate`` (134 kits) took 1472 s with ``--jobs 2`` on two cores from an
+empty cache; the table is kept in benchmarks/results/kit_resources.txt, and what it shows in
+docs/resources.md, "Kit estimates against Yosys (after recalibration)". The estimates' LUT/FF
+weights are fitted on these rows by benchmarks/fit_resources.py.
 
 Yosys results are cached in ``--work`` (default ``/tmp/fpgaflow_kit_resources``) by a hash of
 every input, so a rerun only synthesises the points that changed.
@@ -120,11 +122,16 @@ def mvau_points(quick: bool) -> list[Point]:
                                   if mh % pe == 0 and mw % simd == 0]
         # one MNIST-sized input layer, kept only if Yosys is done inside BIG_TIMEOUT_S
         specs += [("mac", 2, 784, 64, 4, 8, False), ("xnor", 1, 784, 64, 4, 8, True)]
+        # 8-bit inputs: the products go to DSP48s
+        specs += [("mac", 8, 64, 64, pe, simd, False) for pe, simd in FOLDS]
     specs = [(*spec, 0.0) for spec in specs]
-    # the sparse schedule: 90% zero weights
+    # the sparse schedule: 90% zero weights at 256x64, 80% at 64x64
     for arith, xbits in ([("mac", 4)] if quick else [("ternary", 2), ("shift", 4), ("mac", 4)]):
         for table in ([True] if quick else [False, True]):
             specs += [(arith, xbits, 256, 64, pe, simd, table, 0.9) for pe, simd in ([(4, 8)] if quick else FOLDS)]
+    if not quick:
+        specs += [(arith, xbits, 64, 64, pe, simd, False, 0.8) for arith, xbits in [("ternary", 2), ("mac", 4)]
+                  for pe, simd in FOLDS]
     return [mvau_point(*spec) for spec in specs]
 
 
@@ -163,6 +170,10 @@ def other_points(quick: bool) -> list[Point]:
         layer = make_thresholding(channels, pe)
         points.append(Point("thresholding", layer, f"{layer.in_spec.bits}b in, {layer.table.count} thr",
                             f"{channels} ch", pe, 1))
+    if not quick:  # one threshold (a binary output) on 8-bit inputs
+        layer = make_thresholding(64, 4, IntSpec(-128, 127), 1)
+        layer.name += "_b8t1"
+        points.append(Point("thresholding", layer, "8b in, 1 thr", "64 ch", 4, 1))
     if "width_converter" in RTL_WRITERS and (VERILOG_DIR / "fpgaflow_width_converter.v").is_file():
         for in_w, out_w in ([(8, 32)] if quick else [(8, 32), (32, 8)]):
             layer = StreamWidthConverter(f"dwc_{in_w}to{out_w}", IntSpec(0, 15), 256, in_w, out_w)

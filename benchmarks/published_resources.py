@@ -1,6 +1,7 @@
 """fpgaflow's resource estimates against published synthesis results for the same layers.
 
-    python benchmarks/published_resources.py
+    python benchmarks/published_resources.py            # estimates
+    python benchmarks/published_resources.py --synth    # and LFC's RTL through Yosys
 
 Builds FINN's LFC-W1A1 (784-1024-1024-1024-10 MLP, bipolar weights and activations) and
 CNV-W1A1 (CIFAR-10 CNV: six 3x3 convs 64-64-pool-128-128-pool-256-256, dense 512-512-10) with
@@ -12,10 +13,12 @@ cover the whole accelerator: layers, streams, and the memory-mapped weight/input
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -59,7 +62,26 @@ def lfc_w1a1(path: Path) -> Path:
     return export_model(model, path, None, (1, 28, 28))
 
 
+def print_synth(name: str, build_dir: Path, published: dict) -> None:
+    """Yosys's counts of the generated RTL of ``build_dir`` (fpgaflow synth) beside the published ones."""
+    from fpgaflow.synth import synth_build
+
+    start = time.monotonic()
+    totals = synth_build(build_dir)["totals"]
+    keys = ("lut", "ff", "dsp", "bram18")
+    print(f"{name:<10}{'Yosys, top':<18}{'':>6}" + "".join(f"{totals[k]:>{w}}" for k, w in zip(keys, (9, 9, 6, 8)))
+          + f"   ({time.monotonic() - start:.0f} s; unrouted)")
+    print(f"{name:<10}{'Yosys/published':<18}{'':>6}" + "".join(
+        f"{totals[k] / published[k]:>{w}.2f}" for k, w in zip(keys, (9, 9, 6, 8))))
+    print(f"{name:<10}{'Yosys/estimate':<18}{'':>6}" + "".join(
+        f"{totals[k] / max(1, totals['estimate'][k]):>{w}.2f}" for k, w in zip(keys, (9, 9, 6, 8))))
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--synth", action="store_true",
+                        help="also write LFC's RTL and synthesise it with Yosys (fpgaflow synth; about 10 minutes)")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     sys.path.insert(0, str(HERE.parent / "tests"))
     from brevitas_cnns import cnv_cifar_random
@@ -76,7 +98,8 @@ def main() -> None:
             (tmp / f"{name}.json").write_text(json.dumps(folding))
             from fpgaflow.build import read_folding
 
-            report = build(model, BuildOptions(board=board, out_dir=tmp / name, csim=False,
+            synth = args.synth and name == "lfc"
+            report = build(model, BuildOptions(board=board, out_dir=tmp / name, csim=False, rtl=synth,
                                                folding=read_folding(tmp / f"{name}.json")))
             kinds: dict[str, dict] = {}
             for r in report["layers"]:
@@ -92,6 +115,8 @@ def main() -> None:
             print(f"{name:<10}{'estimate/published':<18}{'':>6}" + "".join(
                 f"{t[k] / p[k]:>{w}.2f}" for k, w in (("lut", 9), ("ff", 9), ("dsp", 6), ("bram18", 8))))
             print(f"{name:<10}II {report['cycles']['ii']} cycles, {report['fps']:,.0f} FPS at 100 MHz (simulated)")
+            if synth:
+                print_synth(name, tmp / name, p)
 
 
 if __name__ == "__main__":

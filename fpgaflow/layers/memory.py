@@ -4,8 +4,8 @@ A ROM is either logic (LUT6s and the slice's F7/F8 multiplexers, as synthesis bu
 ROM) or block RAM (RAMB18 in the aspect ratio that takes the fewest blocks). The kit decides by
 cost (:func:`rom_style`); the RTL backend writes the decision as a ``rom_style`` attribute, so the
 estimate and the synthesised netlist agree on it by construction. The LUT cost of a logic ROM is
-measured with Yosys 0.70 ``synth_xilinx -family xc7`` on ROMs of random words
-(``benchmarks/kit_resources.py --roms`` prints the table); see docs/resources.md.
+measured with Yosys 0.70 ``synth_xilinx -family xc7`` on ROMs of random words (the weight ROMs
+of the MVAUs ``benchmarks/kit_resources.py`` synthesises); see docs/resources.md.
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ BRAM18_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 5
 LUTS_PER_BRAM18 = 190
 #: Words of a logic ROM above which a LUT6 per output bit no longer suffices: F7/F8 multiplexers
 #: join 2 and 4 LUT6s up to 256 words; beyond that ABC's multiplexer trees cost one LUT per
-#: ``DEEP_WORDS_PER_LUT`` words and bit (Yosys 0.70: 9.4-11.6 at 512, 22 at 1K, 41-42 at 2K, 91 at 4K).
+#: ``DEEP_WORDS_PER_LUT`` words and bit (Yosys 0.70: 9.4-11.6 at 512, 22 at 1K, 41-42 at 2K).
 DEEP_WORDS_PER_LUT = 46.5
+#: Beyond ``DEEP_WORDS`` words ABC's trees grow faster: about 320 LUTs per bit at 4K words
+#: (benchmarks/kit_resources.py: the 4096-word 1- and 2-bit weight ROMs of the 64x64 PE=SIMD=1 MVAUs).
+DEEP_WORDS, DEEPER_WORDS_PER_LUT = 2048, 12.8
 
 
 def bram18_blocks(depth: int, width: int) -> int:
@@ -34,7 +37,9 @@ def logic_rom_luts(depth: int, width: int) -> int:
         return math.ceil(width * (depth - 1) / 8)
     if depth <= 256:
         return width * max(1, math.ceil(depth / 64))
-    return math.ceil(width * depth / DEEP_WORDS_PER_LUT)
+    if depth <= DEEP_WORDS:
+        return math.ceil(width * depth / DEEP_WORDS_PER_LUT)
+    return math.ceil(width * depth / DEEPER_WORDS_PER_LUT)
 
 
 def rom_style(depth: int, width: int) -> str:

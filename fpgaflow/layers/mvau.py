@@ -19,11 +19,12 @@ import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
 from fpgaflow.layers.base import LayerKit, StreamShape, weight_dim
-from fpgaflow.layers.memory import rom_cost, rom_style
+from fpgaflow.layers.memory import bram18_blocks, rom_cost, rom_style
 from fpgaflow.layers.mvau_arith import (ARITHMETIC, DENSE, MAX_XNOR_SIMD, SPARSE, Arithmetic, DenseStorage,
                                         SparseSchedule, arith_options, arranged_weights, choose_arith,
                                         sparse_schedule, vector_schedule)
-from fpgaflow.layers.thresholding import ThresholdTable
+from fpgaflow.layers.resource_model import mvau_terms, structural
+from fpgaflow.layers.thresholding import ThresholdTable, threshold_rom_cost
 
 __all__ = ["ARITH_KINDS", "DEFAULT_SPARSE_THRESHOLD", "MAX_XNOR_SIMD", "MatrixVectorUnit", "accumulator_bounds",
            "arith_options", "choose_arith", "weight_memory"]
@@ -197,6 +198,17 @@ class MatrixVectorUnit(LayerKit):
         """Weight codes as the arithmetic stores them (shift: nonzero | negative | exponent)."""
         return self.arithmetic.encode(w) if self.arith == "shift" else w
 
+    def constant_code_bits(self) -> int:
+        """Bits of the stored weight code that are the same in every weight of a dense layer (the
+        shift code's non-zero flag when no weight is zero); 0 for a sparse layer, whose padding
+        slots hold the zero code."""
+        if self.is_sparse:
+            return 0
+        wb = self.arithmetic.weight_bits(self.weights)
+        codes = (self.weights > 0) if self.arith == "xnor" else self.encode_weights(self.weights)
+        codes = np.asarray(codes, dtype=np.int64) & ((1 << wb) - 1)
+        return sum(1 for b in range(wb) if len(np.unique((codes >> b) & 1)) == 1)
+
     def arranged_weights(self) -> np.ndarray:
         """Weights as [PE][NF*SF][SIMD]: weights[pe][nf*SF+sf][s] = W[sf*SIMD+s, nf*PE+pe]."""
         return arranged_weights(self.weights, self.pe, self.simd)
@@ -234,19 +246,28 @@ class MatrixVectorUnit(LayerKit):
         depth, word_bits = self.storage.memory_shape(self, self.arithmetic.weight_bits(self.weights))
         return weight_memory(depth, word_bits, self.pe)
 
-    def resources(self):
-        """First-order estimate after FINN's MVAU cost model, per arithmetic variant."""
-        xbits = self.in_spec.bits
-        lanes = self.pe * self.simd
-        lut, dsp = self.arithmetic.datapath(lanes, self.pe, xbits, self.acc_spec.dtype.bitwidth(), self.weights)
-        lut += self.storage.mux_lut(self, lanes, xbits)
-        _, mem_lut, bram = self.weight_memory()
-        lut += mem_lut
+    def memory_resources(self) -> dict[str, int]:
+        """LUT, FF and BRAM18 of the weight ROMs and, with a table, the threshold ROMs."""
+        wb = self.arithmetic.weight_bits(self.weights)
+        depth, word_bits = self.storage.memory_shape(self, wb)
+        # a logic ROM's LUTs and FFs are terms of the fitted model (resource_model.mvau_terms); a
+        # block ROM spends RAMB18s only on the code bits that vary (synthesis drops constant ones)
+        used = self.storage.memory_shape(self, wb - self.constant_code_bits())[1]
+        bram18 = self.pe * bram18_blocks(depth, used) if rom_style(depth, word_bits) == "block" else 0
+        mem = {"lut": 0, "ff": 0, "bram18": bram18}
         if self.table is not None:
-            tbits = self.table.dtype().bitwidth()
-            lut += self.pe * tbits * int(np.ceil(np.log2(self.table.count + 1)))
-            lut += self.table.values.size * tbits // 64
-        return {"lut": int(lut), "ff": int(lut), "dsp": int(dsp), "bram18": int(bram)}
+            thr = threshold_rom_cost(self.table, self.pe)
+            mem = {k: mem[k] + thr[k] for k in mem}
+        return mem
+
+    def resources(self):
+        """The ROMs plus the fitted structural model (fpgaflow/layers/resource_model.py); DSP48s for
+        the products :meth:`Mac.uses_dsp` sends there."""
+        mem = self.memory_resources()
+        est = structural(mvau_terms(self))
+        dsp = self.pe * self.simd if self.arith == "mac" and self.arithmetic.uses_dsp(
+            self.arithmetic.weight_bits(self.weights), self.in_spec.bits) else 0
+        return {"lut": est["lut"] + mem["lut"], "ff": est["ff"] + mem["ff"], "dsp": dsp, "bram18": mem["bram18"]}
 
     def describe(self):
         return {**super().describe(), "mw": self.mw, "mh": self.mh, "vectors": self.vectors, "sparse": self.is_sparse,

@@ -1,8 +1,8 @@
 """The matrix-vector unit's strategies: how it multiplies (arithmetic) and how it stores weights.
 
 An arithmetic variant owns its weight encoding, the bits of a stored weight, the exactness rule
-that admits it and the datapath cost; a storage strategy owns the weight memory layout, the loop
-schedule and the cycles. The kit (:class:`fpgaflow.layers.mvau.MatrixVectorUnit`) combines one of
+that admits it and whether it needs DSPs (LUT and FF: fpgaflow/layers/resource_model.py); a
+storage strategy owns the weight memory layout, the loop schedule and the cycles. The kit (:class:`fpgaflow.layers.mvau.MatrixVectorUnit`) combines one of
 each; the backends read the same objects to write their code.
 """
 
@@ -59,9 +59,6 @@ class Arithmetic:
         """Bits of one stored weight."""
         return code_bits(*self.stored_range(weights))
 
-    def datapath(self, lanes: int, pe: int, xbits: int, acc_bits: int, weights: np.ndarray) -> tuple[int, int]:
-        """(LUT, DSP) of the multipliers and adder trees, after FINN's MVAU cost model."""
-        return lanes * (xbits + 2) + pe * acc_bits * 2, 0
 
 
 class Xnor(Arithmetic):
@@ -76,8 +73,6 @@ class Xnor(Arithmetic):
     def weight_bits(self, weights):
         return 1
 
-    def datapath(self, lanes, pe, xbits, acc_bits, weights):
-        return lanes * 4 + pe * acc_bits * 2, 0  # XNOR + popcount tree, calibrated on BNN-PYNQ LFC (docs/resources.md)
 
     @staticmethod
     def pack(arranged: np.ndarray) -> np.ndarray:
@@ -126,8 +121,6 @@ class Shift(Arithmetic):
     def weight_bits(self, weights):
         return self.exponent_bits(weights) + 2
 
-    def datapath(self, lanes, pe, xbits, acc_bits, weights):
-        return lanes * (xbits + 2) * max(1, self.exponent_bits(weights)) + pe * acc_bits * 2, 0
 
 
 class Mac(Arithmetic):
@@ -142,11 +135,6 @@ class Mac(Arithmetic):
         (the RTL writes those as shifted adds, so synthesis cannot map them to DSPs either)."""
         return wbits * xbits > 16
 
-    def datapath(self, lanes, pe, xbits, acc_bits, weights):
-        wbits = self.weight_bits(weights)
-        if self.uses_dsp(wbits, xbits):
-            return pe * acc_bits * 2, lanes
-        return lanes * wbits * xbits + pe * acc_bits * 2, 0
 
 
 #: The arithmetic variants, cheapest first: the first exact one is chosen.
@@ -237,9 +225,6 @@ class DenseStorage:
         """(words per PE, bits per word) of the weight memory."""
         return (kit.mh // kit.pe) * (kit.mw // kit.simd), kit.simd * wbits
 
-    def mux_lut(self, kit, lanes: int, xbits: int) -> int:
-        """LUTs of the input selection."""
-        return 0
 
 
 class SparseStorage(DenseStorage):
@@ -261,8 +246,6 @@ class SparseStorage(DenseStorage):
         depth = self.cycles(kit, kit.pe, kit.simd) - kit.mw // kit.simd  # compute steps
         return depth, kit.simd * (wbits + index_bits(kit.mw))
 
-    def mux_lut(self, kit, lanes, xbits):
-        return lanes * xbits * max(1, kit.mw // 3)  # any-input multiplexers
 
 
 DENSE, SPARSE = DenseStorage(), SparseStorage()

@@ -12,6 +12,8 @@ import numpy as np
 
 from fpgaflow.ir import IntSpec, smallest_dtype
 from fpgaflow.layers.base import ChannelFolded, LayerKit, StreamShape, stream_schedule
+from fpgaflow.layers.memory import rom_cost
+from fpgaflow.layers.resource_model import structural, threshold_bits, thresholding_terms
 
 
 @dataclass
@@ -38,6 +40,16 @@ class ThresholdTable:
 
     def dtype(self):
         return smallest_dtype(int(self.values.min()), int(self.values.max()))
+
+
+def threshold_rom_cost(table: ThresholdTable, pe: int) -> dict[str, int]:
+    """LUT, FF and BRAM18 of the ``pe`` threshold ROMs of ``table`` (a word of the thresholds of a
+    channel; channels c = nf * PE + pe), as the RTL places them (:func:`fpgaflow.layers.memory.rom_style`).
+    Only BRAM18 is counted here: sorted thresholds are far from random words, so the LUTs and FFs of
+    a logic threshold ROM are terms of the fitted model (``threshold_terms``)."""
+    cost = rom_cost(table.values.shape[0] // pe, table.count * threshold_bits(table), pe)
+    return {"lut": 0, "ff": 0, "bram18": cost["bram18"]}
+
 
 @dataclass
 class Thresholding(ChannelFolded, LayerKit):
@@ -80,8 +92,12 @@ class Thresholding(ChannelFolded, LayerKit):
         search into the output queue, then the next FIFO."""
         return 3
 
+    def memory_resources(self) -> dict[str, int]:
+        """LUT, FF and BRAM18 of the threshold ROMs (one per PE, a word of all thresholds per channel)."""
+        return threshold_rom_cost(self.table, self.pe)
+
     def resources(self):
-        bits = self.table.dtype().bitwidth()
-        comparators = self.pe * max(1, int(np.ceil(np.log2(self.table.count + 1))))
-        mem_bits = self.table.values.size * bits
-        return {"lut": comparators * bits + mem_bits // 64, "ff": comparators * bits, "dsp": 0, "bram18": 0}
+        """The threshold ROMs plus the fitted structural model (fpgaflow/layers/resource_model.py)."""
+        mem = self.memory_resources()
+        est = structural(thresholding_terms(self))
+        return {"lut": est["lut"] + mem["lut"], "ff": est["ff"] + mem["ff"], "dsp": 0, "bram18": mem["bram18"]}

@@ -8,6 +8,7 @@ import numpy as np
 
 from fpgaflow.ir import IntSpec, wire_chain
 from fpgaflow.layers.base import LayerKit, SpecPreserving, StreamShape, phases, repeat
+from fpgaflow.layers.resource_model import structural, width_converter_terms
 
 
 @dataclass
@@ -62,8 +63,8 @@ class StreamWidthConverter(SpecPreserving, LayerKit):
         return 2  # out_data and the spare (fpgaflow/rtl/verilog/fpgaflow_width_converter.v)
 
     def resources(self):
-        bits = self.spec.bits * (self.in_w + self.out_w)
-        return {"lut": bits, "ff": bits, "dsp": 0, "bram18": 0}
+        """The fitted structural model (fpgaflow/layers/resource_model.py)."""
+        return {**structural(width_converter_terms(self)), "dsp": 0, "bram18": 0}
 
 
 def remove_width_converters(layers: list) -> list:
