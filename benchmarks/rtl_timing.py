@@ -6,7 +6,7 @@ under Verilator: N random frames with 30% output stalls (checked bit-exact again
 simulation) and again without stalls (measured II and latency). The table puts the measurement
 beside the cycle simulator's prediction for the same graph and FIFO depths.
 
-    python benchmarks/rtl_timing.py                 # 1,000 frames per design (about 10 minutes)
+    python benchmarks/rtl_timing.py                 # 1,000 frames per design (about 4 minutes)
     python benchmarks/rtl_timing.py --frames 100    # quicker
     python benchmarks/rtl_timing.py --only TFC_1W1A
 
