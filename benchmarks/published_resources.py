@@ -71,10 +71,16 @@ def print_synth(name: str, build_dir: Path, published: dict) -> None:
     keys = ("lut", "ff", "dsp", "bram18")
     print(f"{name:<10}{'Yosys, top':<18}{'':>6}" + "".join(f"{totals[k]:>{w}}" for k, w in zip(keys, (9, 9, 6, 8)))
           + f"   ({time.monotonic() - start:.0f} s; unrouted)")
-    print(f"{name:<10}{'Yosys/published':<18}{'':>6}" + "".join(
-        f"{totals[k] / published[k]:>{w}.2f}" for k, w in zip(keys, (9, 9, 6, 8))))
-    print(f"{name:<10}{'Yosys/estimate':<18}{'':>6}" + "".join(
-        f"{totals[k] / max(1, totals['estimate'][k]):>{w}.2f}" for k, w in zip(keys, (9, 9, 6, 8))))
+    for label, ref in (("Yosys/published", published), ("Yosys/estimate", totals["estimate"])):
+        print(f"{name:<10}{label:<18}{'':>6}" + "".join(
+            f"{_ratio(totals[k], ref[k]):>{w}}" for k, w in zip(keys, (9, 9, 6, 8))))
+
+
+def _ratio(count: int, ref: int) -> str:
+    """count / ref to two places; "-" when both are 0, "inf" when only ref is."""
+    if ref == 0:
+        return "-" if count == 0 else "inf"
+    return f"{count / ref:.2f}"
 
 
 def main() -> None:
