@@ -94,6 +94,9 @@ def mvau_terms(layer) -> dict[str, float]:
         # multiplexer when the word is registered, far less when the ROM is shallow enough for its
         # address to be the register (the index is then a function of the step counter)
         retimed = ops <= ADDRESS_REGISTER_MAX_WORDS
+        if retimed:  # each lane's weights are then a function of the step counter: smaller products
+            for name in (f"lane_bits:{a}", f"mult_bits:{a}"):
+                terms[f"{name}:retimed"] = terms.pop(name)
         terms.update({"counter_bits": _counter_bits(sf) + _counter_bits(ops) + _counter_bits(nf),
                       "gather:" + ("retimed" if retimed else "indexed"): lanes * xb * layer.mw,
                       "gather:retimed_steps": lanes * xb * layer.mw * ops if retimed else 0,
