@@ -87,11 +87,14 @@ def main(ctx: click.Context, debug: bool) -> None:
               help='JSON {"LAYER": {"pe": P, "simd": S}} fixing layers\' folding.')
 @click.option("--bitstream", is_flag=True,
               help="Then build the bitstream with Vitis HLS and Vivado if on PATH (else print the command to run).")
+@click.option("--bitstream-from", "bitstream_from", type=click.Choice(["hls", "rtl"]), default="hls", show_default=True,
+              help="The bitstream's accelerator: the HLS IP (Vitis HLS + Vivado) or the generated Verilog "
+                   "(Vivado alone; implies --rtl).")
 @click.option("--rtl", is_flag=True, help="Also write the Verilog backend into DIR/rtl/ (for fpgaflow rtlsim and synth).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
 def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_csim, csim_samples, arith, sparse_threshold,
-          folding_file, bitstream, rtl, quiet):
+          folding_file, bitstream, bitstream_from, rtl, quiet):
     """Build MODEL.onnx into HLS C++, check it by C simulation, and report."""
     from fpgaflow.boards import load_board
     from fpgaflow.build import BuildOptions, build as run_build, default_out_dir, read_folding
@@ -111,7 +114,7 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_c
                                csim=not no_csim,
                                csim_samples=csim_samples, arith=overrides, sparse_threshold=sparse_threshold,
                                folding=read_folding(folding_file) if folding_file else {},
-                               bitstream=bitstream, rtl=rtl)
+                               bitstream=bitstream, rtl=rtl or bitstream_from == "rtl")
         report = run_build(model, options, _progress(quiet))
         if not quiet:
             click.echo(format_report(report), nl=False)
@@ -126,17 +129,18 @@ def build(ctx, model, board, out_dir, clock_mhz, target_fps, target_cycles, no_c
                       f"by up to {csim['max_abs_diff']:.3g} (argmax differs on {csim['argmax_mismatches']} of "
                       f"{csim['samples']} inputs): not bit-exact; see report.json 'notes'", soft_wrap=True)
         if options.bitstream:
-            _bitstream(options.out_dir, quiet)
+            _bitstream(options.out_dir, quiet, bitstream_from)
 
 
-def _bitstream(out_dir: Path, quiet: bool) -> None:
+def _bitstream(out_dir: Path, quiet: bool, source: str) -> None:
     """Build the bitstream of ``out_dir`` and say what was made, or the command to run elsewhere."""
     from fpgaflow.deploy.board_scripts import run_bitstream
 
-    result = run_bitstream(out_dir, _progress(quiet))
+    result = run_bitstream(out_dir, _progress(quiet), source)
     if result.command:
-        click.echo(f"{' and '.join(result.missing)} not on PATH; build the bitstream on a machine with Vitis HLS "
-                   f"and Vivado:\n  {result.command}")
+        tools = "Vitis HLS and Vivado" if source == "hls" else "Vivado"
+        click.echo(f"{' and '.join(result.missing)} not on PATH; build the bitstream on a machine with {tools}:\n"
+                   f"  {result.command}")
     else:
         click.echo(f"wrote {' and '.join(map(str, result.files))} (the PYNQ overlay)")
 

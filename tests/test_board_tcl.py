@@ -107,8 +107,9 @@ def _design_dir(request, tmp_path: Path, case: str) -> Path:
     return build
 
 
-def run_block_design(build: Path, progress: str = "100%", board_files: bool = True) -> tuple:
-    """Source board/block_design.tcl under the stubs; (returncode, stdout+stderr, recorded calls)."""
+def run_block_design(build: Path, progress: str = "100%", board_files: bool = True,
+                     script: str = "block_design.tcl") -> tuple:
+    """Source board/``script`` under the stubs; (returncode, stdout+stderr, recorded calls)."""
     run_dir = build / "board" / "fake_impl_1"
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "fpgaflow_wrapper.bit").write_bytes(b"BIT")
@@ -119,7 +120,7 @@ def run_block_design(build: Path, progress: str = "100%", board_files: bool = Tr
                 f"set ::status {{{'write_bitstream Complete!' if progress == '100%' else 'Running...'}}}\n"
                 f"set ::no_board_files {int(not board_files)}\n")
     stubs = build / "board" / "stubs.tcl"
-    stubs.write_text(preamble + STUBS + "source [file join [file dirname [info script]] block_design.tcl]\n"
+    stubs.write_text(preamble + STUBS + f"source [file join [file dirname [info script]] {script}]\n"
                      "close $::calls\n")
     proc = subprocess.run(["tclsh", str(stubs)], cwd=build / "board", capture_output=True, text=True,
                           env={**os.environ, "FPGAFLOW_JOBS": "7"})
@@ -134,7 +135,8 @@ class Design:
         self.calls = calls
         self.names = [c[0] for c in calls]
         self.props = {(c[3], c[1]): c[2] for c in calls if c[0] == "set_property" and len(c) == 4}
-        self.cells = {c[-1]: c[c.index("-vlnv") + 1] for c in calls if c[0] == "create_bd_cell"}
+        self.cells = {c[-1]: c[c.index("-vlnv" if "-vlnv" in c else "-reference") + 1]
+                      for c in calls if c[0] == "create_bd_cell"}
         self.nets = {(c[1], c[2]) for c in calls if c[0] == "connect_bd_net"}
         self.intf_nets = {(c[1], c[2]) for c in calls if c[0] == "connect_bd_intf_net"}
         self.addresses = [c[1:] for c in calls if c[0] == "assign_bd_address"]
@@ -236,6 +238,69 @@ def test_block_design_needs_the_hls_ip(request, tmp_path):
     assert calls == []
 
 
+def _rtl_design_dir(tmp_path: Path) -> Path:
+    """A pynq-z2 build folder with board/ scripts and a (dummy) rtl/: two Verilog files and a ROM image."""
+    build = tmp_path / "build"
+    write_board(build, load_board("pynq-z2"), 100, "TFC_1W1A", 64, 8)
+    rtl = build / "rtl"
+    rtl.mkdir()
+    for name in ("MatMul_0.v", "fpgaflow_top.v", "MatMul_0_weights_0.mem"):
+        (rtl / name).write_text("// dummy\n")
+    (rtl / "sources.txt").write_text("MatMul_0.v\nfpgaflow_top.v\n")
+    return build
+
+
+@needs_tclsh
+def test_rtl_block_design_takes_the_verilog_as_the_accelerator(tmp_path):
+    """block_design_rtl.tcl: the same block design with the generated Verilog as a module reference."""
+    build = _rtl_design_dir(tmp_path)
+    ps = PS_PINS["ps7"]
+    rc, out, calls = run_block_design(build, script="block_design_rtl.tcl")
+    assert rc == 0, out
+    d = Design(calls)
+    rtl = build / "rtl"
+    added = [c[2:] for c in calls if c[:2] == ["add_files", "-norecurse"]]
+    assert added[:2] == [[f"{rtl / 'MatMul_0.v'} {rtl / 'fpgaflow_top.v'}"], [str(rtl / "MatMul_0_weights_0.mem")]]
+    assert ("fpgaflow", "ip_repo_paths") not in d.props and "update_ip_catalog" not in d.names
+    assert d.names.index("add_files") < d.names.index("create_bd_design") < d.names.index("create_bd_cell")
+    assert d.cells["accel"] == "fpgaflow_top"
+    assert ["create_bd_cell", "-type", "module", "-reference", "fpgaflow_top", "accel"] in calls
+    assert d.intf_nets >= {("dma/M_AXIS_MM2S", "accel/s_axis"), ("accel/m_axis", "dma/S_AXIS_S2MM")}
+    assert d.sinks(ps["clock"]) == (CLOCK_SINKS - {"accel/ap_clk"}) | {"accel/clk"} | ps["port_clocks"]
+    assert d.sinks("rst/peripheral_aresetn") == {"dma/axi_resetn", "accel/rst_n"}
+    assert (build / "driver" / "fpgaflow.bit").read_bytes() == b"BIT"
+
+
+@needs_tclsh
+def test_rtl_block_design_needs_the_rtl(tmp_path):
+    build = _rtl_design_dir(tmp_path)
+    shutil.rmtree(build / "rtl")
+    rc, out, calls = run_block_design(build, script="block_design_rtl.tcl")
+    assert rc != 0 and "no RTL at" in out and "fpgaflow build --rtl" in out
+    assert calls == []
+
+
+def test_build_bitstream_sh_rtl_runs_vivado_alone(tmp_path):
+    """``build_bitstream.sh --rtl``: only vivado, on block_design_rtl.tcl; a bad flag or no rtl/ exits 2."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "tools.log"
+    _fake_tool(bin_dir, "vivado", record, VIVADO_OUTPUT)
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    build = _rtl_design_dir(tmp_path)
+    script = build / "board" / "build_bitstream.sh"
+    proc = subprocess.run(["bash", str(script), "--rtl"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split("|") for line in record.read_text().splitlines()] == [
+        ["vivado", str(build / "board"), "-mode batch -nojournal -nolog -source block_design_rtl.tcl"]]
+    assert (build / "driver" / "fpgaflow.bit").is_file()
+    bad = subprocess.run(["bash", str(script), "--rlt"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "unknown option '--rlt'" in bad.stderr
+    shutil.rmtree(build / "rtl")
+    none = subprocess.run(["bash", str(script), "--rtl"], capture_output=True, text=True, env=env)
+    assert none.returncode == 2 and "fpgaflow build --rtl" in none.stderr
+
+
 def test_axi_word_bits():
     assert [axi_word_bits(b) for b in (1, 8, 9, 56, 64, 65, 1024, 1025, 5000)] == [8, 8, 16, 64, 64, 128, 1024, 1024,
                                                                                    1024]
@@ -297,6 +362,21 @@ def test_cli_bitstream_with_the_tools(models_dir, tmp_path, monkeypatch):
     assert "vitis_hls running" in (out / "logs" / "vitis_hls.log").read_text()
     assert "vivado running" in (out / "logs" / "vivado.log").read_text()
     assert f"wrote {out / 'driver' / 'fpgaflow.bit'} and {out / 'driver' / 'fpgaflow.hwh'}" in proc.stdout
+
+
+@pytest.mark.skipif(_has_real_tools(), reason="real Xilinx tools on PATH")
+def test_cli_bitstream_from_rtl_runs_vivado_alone(models_dir, tmp_path, monkeypatch):
+    """``fpgaflow build --bitstream --bitstream-from rtl``: writes rtl/, runs only Vivado, on the RTL script."""
+    bin_dir, record = _fake_tools(tmp_path)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "fpgaflow", "build", models_dir / "TFC_1W1A.onnx", "--out", out,
+                           "--no-csim", "--quiet", "--bitstream", "--bitstream-from", "rtl"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "rtl" / "fpgaflow_top.v").is_file()
+    runs = [line.split("|") for line in record.read_text().splitlines()]
+    assert runs == [["vivado", str(out / "board"), "-mode batch -nojournal -nolog -source block_design_rtl.tcl"]]
 
 
 def test_cli_bitstream_without_the_tools(built):

@@ -3,8 +3,12 @@
 ``DIR/board/block_design.tcl`` puts the HLS accelerator (``DIR/hls``, exported as an IP) behind an
 AXI DMA named ``dma`` next to the board's processing system, builds the bitstream and copies it and
 the block design's hardware handoff to ``DIR/driver/fpgaflow.bit`` / ``.hwh`` (the PYNQ overlay).
-``DIR/board/build_bitstream.sh`` runs Vitis HLS and Vivado in turn; :func:`run_bitstream` does the
-same from ``fpgaflow build --bitstream`` when both tools are on PATH.
+``DIR/board/block_design_rtl.tcl`` builds the same block design with the generated Verilog
+(``DIR/rtl``, ``fpgaflow build --rtl``) as the accelerator, a module reference to ``fpgaflow_top``:
+Vivado alone makes the bitstream, with the same AXI-Stream contract, so the driver is unchanged.
+``DIR/board/build_bitstream.sh [--rtl]`` runs Vitis HLS and Vivado in turn (Vivado alone with
+``--rtl``); :func:`run_bitstream` does the same from ``fpgaflow build --bitstream`` when the tools
+are on PATH.
 """
 
 from __future__ import annotations
@@ -44,12 +48,17 @@ DMA_MIN_MM_BITS = 32
 #: Address range of the DMA's registers.
 DMA_REGISTER_RANGE = 0x10000
 
-#: The two scripts of ``DIR/board``.
-BD_SCRIPT, BUILD_SCRIPT = "block_design.tcl", "build_bitstream.sh"
-SCRIPTS = (("vivado_bd.tcl.j2", BD_SCRIPT), ("build_bitstream.sh.j2", BUILD_SCRIPT))
+#: The scripts of ``DIR/board``: the block design from the HLS IP, the one from the RTL, the driver script.
+BD_SCRIPT, RTL_BD_SCRIPT, BUILD_SCRIPT = "block_design.tcl", "block_design_rtl.tcl", "build_bitstream.sh"
+#: Where the accelerator comes from: its block-design script and the tools it needs.
+SOURCES = ("hls", "rtl")
+BD_SCRIPTS = {"hls": BD_SCRIPT, "rtl": RTL_BD_SCRIPT}
 HLS_COMMAND = ("vitis_hls", "-f", "hls.tcl")
-VIVADO_COMMAND = ("vivado", "-mode", "batch", "-nojournal", "-nolog", "-source", BD_SCRIPT)
+VIVADO_BATCH = ("vivado", "-mode", "batch", "-nojournal", "-nolog", "-source")
+VIVADO_COMMAND = (*VIVADO_BATCH, BD_SCRIPT)
 TOOLS = (HLS_COMMAND[0], VIVADO_COMMAND[0])
+#: The RTL top's clock and active-low reset (fpgaflow/rtl/top.py), and the HLS IP's.
+ACCEL_PINS = {"hls": ("ap_clk", "ap_rst_n"), "rtl": ("clk", "rst_n")}
 #: Where the tools' output goes, relative to the build folder, and the two logs' names.
 LOG_DIR = "logs"
 HLS_LOG, VIVADO_LOG = "vitis_hls.log", "vivado.log"
@@ -121,8 +130,11 @@ def overlay_files(out_dir: Path) -> tuple[Path, Path]:
     return driver / f"{OVERLAY}.bit", driver / f"{OVERLAY}.hwh"
 
 
-def board_context(board: Board, clock_mhz: float, model: str, in_bits: int, out_bits: int) -> dict:
-    """What the board templates are rendered with."""
+def board_context(board: Board, clock_mhz: float, model: str, in_bits: int, out_bits: int,
+                  source: str = "hls") -> dict:
+    """What the board templates are rendered with; ``source`` is the accelerator's ("hls" or "rtl")."""
+    from fpgaflow.rtl.top import SOURCES_FILE
+
     _check_word_bits(in_bits, "in_bits")
     _check_word_bits(out_bits, "out_bits")
     return {
@@ -133,21 +145,26 @@ def board_context(board: Board, clock_mhz: float, model: str, in_bits: int, out_
         "out_mm_bits": max(out_bits, DMA_MIN_MM_BITS), "dma_length_bits": DMA_LENGTH_BITS,
         "dma_range": f"0x{DMA_REGISTER_RANGE:08X}", "dma_base": f"0x{PS_PROFILES[board.ps].dma_base:08X}",
         "tools": " ".join(TOOLS), "hls_command": shlex.join(HLS_COMMAND), "vivado_command": shlex.join(VIVADO_COMMAND),
+        "vivado_rtl_command": shlex.join((*VIVADO_BATCH, RTL_BD_SCRIPT)),
         "log_dir": LOG_DIR, "hls_log": HLS_LOG, "vivado_log": VIVADO_LOG,
+        "rtl": source == "rtl", "script": BD_SCRIPTS[source], "rtl_sources": SOURCES_FILE,
+        "accel_clock": ACCEL_PINS[source][0], "accel_reset": ACCEL_PINS[source][1],
     }
 
 
 def write_board(out_dir: Path, board: Board, clock_mhz: float, model: str, in_bits: int, out_bits: int) -> Path:
-    """Render ``out_dir/board``: block_design.tcl (Vivado) and build_bitstream.sh; return the folder.
+    """Render ``out_dir/board``: block_design.tcl and block_design_rtl.tcl (Vivado, the accelerator
+    from the HLS IP or from the RTL) and build_bitstream.sh; return the folder.
 
     ``in_bits``/``out_bits``: TDATA widths of the accelerator's AXI4-Stream slave and master.
     """
     folder = Path(out_dir) / "board"
     folder.mkdir(parents=True, exist_ok=True)
-    context = board_context(board, clock_mhz, model, in_bits, out_bits)
     env = _environment()
-    for template, target in SCRIPTS:
-        (folder / target).write_text(env.get_template(template).render(**context))
+    for source in SOURCES:
+        context = board_context(board, clock_mhz, model, in_bits, out_bits, source)
+        (folder / BD_SCRIPTS[source]).write_text(env.get_template("vivado_bd.tcl.j2").render(**context))
+    (folder / BUILD_SCRIPT).write_text(env.get_template("build_bitstream.sh.j2").render(**context))
     script = folder / BUILD_SCRIPT
     script.chmod(script.stat().st_mode | 0o111)
     log.info("wrote the Vivado block design and bitstream scripts to %s", folder)
@@ -173,30 +190,38 @@ def _run_tool(command: tuple[str, ...], cwd: Path, log_file: Path) -> None:
         raise UserError(f"{command[0]} failed (exit {proc.returncode}); see {log_file}: {_log_tail(log_file)}")
 
 
-def bitstream_command(out_dir: Path) -> str:
-    """The one command that builds the bitstream on a machine with Vitis HLS and Vivado."""
-    return f"bash {shlex.quote(str(Path(out_dir) / 'board' / BUILD_SCRIPT))}"
+def bitstream_command(out_dir: Path, source: str = "hls") -> str:
+    """The one command that builds the bitstream on a machine with the tools (Vivado alone for "rtl")."""
+    return f"bash {shlex.quote(str(Path(out_dir) / 'board' / BUILD_SCRIPT))}" + (" --rtl" if source == "rtl" else "")
 
 
-def run_bitstream(out_dir: Path, step: Callable[[str], ContextManager] = _no_progress) -> BitstreamResult:
-    """Build ``out_dir/driver/fpgaflow.bit`` and ``.hwh`` with Vitis HLS and Vivado if both are on PATH.
+def run_bitstream(out_dir: Path, step: Callable[[str], ContextManager] = _no_progress,
+                  source: str = "hls") -> BitstreamResult:
+    """Build ``out_dir/driver/fpgaflow.bit`` and ``.hwh`` if the tools are on PATH: Vitis HLS and
+    Vivado for the HLS accelerator, Vivado alone for the RTL one (``source="rtl"``, DIR/rtl/).
 
     Without them, nothing runs: the result carries the command to run on a machine that has them.
     """
     out_dir = Path(out_dir)
     board = out_dir / "board"
-    if not (board / BD_SCRIPT).is_file():
-        raise UserError(f"{out_dir}: no board/{BD_SCRIPT}; run fpgaflow build first")
-    missing = tuple(tool for tool in TOOLS if shutil.which(tool) is None)
+    script = BD_SCRIPTS[source]
+    if not (board / script).is_file():
+        raise UserError(f"{out_dir}: no board/{script}; run fpgaflow build first")
+    if source == "rtl" and not (out_dir / "rtl").is_dir():
+        raise UserError(f"{out_dir}: no rtl/ folder for the RTL bitstream; run fpgaflow build --rtl first")
+    tools = TOOLS if source == "hls" else (VIVADO_COMMAND[0],)
+    missing = tuple(tool for tool in tools if shutil.which(tool) is None)
     if missing:
-        log.info("%s not on PATH; the bitstream is built by %s", ", ".join(missing), bitstream_command(out_dir))
-        return BitstreamResult(command=bitstream_command(out_dir), missing=missing)
+        command = bitstream_command(out_dir, source)
+        log.info("%s not on PATH; the bitstream is built by %s", ", ".join(missing), command)
+        return BitstreamResult(command=command, missing=missing)
     logs = out_dir / LOG_DIR
     logs.mkdir(exist_ok=True)
-    with step("Vitis HLS: synthesis and IP export"):
-        _run_tool(HLS_COMMAND, out_dir / "hls", logs / HLS_LOG)
+    if source == "hls":
+        with step("Vitis HLS: synthesis and IP export"):
+            _run_tool(HLS_COMMAND, out_dir / "hls", logs / HLS_LOG)
     with step("Vivado: block design, implementation and bitstream"):
-        _run_tool(VIVADO_COMMAND, board, logs / VIVADO_LOG)
+        _run_tool((*VIVADO_BATCH, script), board, logs / VIVADO_LOG)
     files = overlay_files(out_dir)
     absent = [str(f) for f in files if not f.is_file()]
     if absent:

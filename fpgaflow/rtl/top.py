@@ -26,6 +26,15 @@ SOURCES_FILE = "sources.txt"
 #: The define that gives the top a ``probe_push`` port: bit i high when a token enters stream i's FIFO
 #: (streams in ``HardwareGraph.streams()`` order); the RTL simulation's per-stream timing.
 PROBES = "FPGAFLOW_PROBES"
+#: The clock and active-low reset, with the interface attributes that let Vivado's module reference
+#: (board/block_design_rtl.tcl) tie both AXI4-Stream ports to the clock; Yosys and Verilator ignore them.
+CLOCK_RESET_PORTS = (
+    '    (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 clk CLK", '
+    'X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF s_axis:m_axis, ASSOCIATED_RESET rst_n" *)',
+    "    input  wire clk,",
+    '    (* X_INTERFACE_INFO = "xilinx.com:signal:reset:1.0 rst_n RST", X_INTERFACE_PARAMETER = "POLARITY ACTIVE_LOW" *)',
+    "    input  wire rst_n,",
+)
 #: Frames whose batch-end flag may wait beside the pipeline (frames inside it at once).
 FLAG_DEPTH = 32
 
@@ -94,7 +103,7 @@ def top_verilog(hg: HardwareGraph) -> str:
     streams = hg.streams()
     src, sink = streams[0].layout(), streams[-1].layout()
     lines = [f"// fpgaflow: the accelerator {hg.name}, generated from its hardware graph (docs/rtl.md).",
-             f"module {TOP} (", "    input  wire clk,", "    input  wire rst_n,",
+             f"module {TOP} (", *CLOCK_RESET_PORTS,
              f"    input  wire [{src.word_bits - 1}:0] s_axis_tdata,", "    input  wire s_axis_tvalid,",
              "    output wire s_axis_tready,", "    input  wire s_axis_tlast,",
              f"    output wire [{sink.word_bits - 1}:0] m_axis_tdata,", "    output wire m_axis_tvalid,",
