@@ -198,18 +198,24 @@ def sim(ctx, build_dir, frames):
 
 
 @_frames_command(200, "Frames to push through the RTL (random inputs, output back-pressure).")
-def rtlsim(ctx, build_dir, frames):
+@click.option("--check-fifos", is_flag=True,
+              help="Also run with every FIFO 4096 deep (DIR/rtl_deep/): the sized depths must give the same II.")
+def rtlsim(ctx, build_dir, frames, check_fifos):
     """Verilator simulation of BUILD_DIR's RTL against the C simulation (writes rtlsim.json)."""
     from fpgaflow.rtlsim import run_rtlsim
 
     with _errors(ctx):
-        r = run_rtlsim(build_dir, frames)
+        r = run_rtlsim(build_dir, frames, check_fifos=check_fifos)
         if r["ii"] is None:
             raise UserError(f"{build_dir}: the RTL stopped with frames still inside after {r['stalled_cycles']:,} cycles "
                             "(see rtlsim.json)")
         err.print(f"{frames} frames: bit_exact {r['bit_exact']}; II {r['ii']:g} cycles (predicted {r['predicted']['ii']}), "
                   f"latency {r['latency']:,} cycles (predicted {r['predicted']['latency']}); "
                   f"wrote {Path(build_dir) / 'rtlsim.json'}")
+        if check_fifos:
+            deep = r["deep_fifos"]
+            err.print(f"with {deep['depth']}-deep FIFOs: II {deep['ii']} cycles; the sized FIFO depths "
+                      + ("cost no throughput" if r["fifos_ok"] else "[red]lower the throughput[/red]"))
     if not (r["bit_exact"] and r["tlast_ok"]):
         err.print(f"[red]error:[/red] the RTL outputs differ from the C simulation on {r['mismatched_frames']} of "
                   f"{frames} frames (TLAST right: {r['tlast_ok']}); this is a bug in fpgaflow")

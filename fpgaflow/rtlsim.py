@@ -12,6 +12,7 @@ on the same graph stands beside each.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import subprocess
@@ -41,6 +42,9 @@ PCH_FIX = ("-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
 STALL_PERCENT = 30
 #: Frames per DMA batch (TLAST) in the back-pressure run.
 BATCH_FRAMES = 16
+#: ``--check-fifos``: every FIFO at least this deep (never full within a frame of these designs),
+#: written to ``DIR/rtl_deep``.
+DEEP_FIFO_DEPTH, DEEP_RTL_DIR = 4096, "rtl_deep"
 
 
 @dataclass
@@ -158,9 +162,24 @@ def _inputs(build_dir: Path, frames: int, seed: int):
     return codes, run_csim(build_dir, x).ints.reshape(frames, -1)
 
 
-def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0) -> dict:
+def deep_fifo_timing(hg, build_dir: Path, codes: np.ndarray, limit: int) -> dict:
+    """The stall-free II and latency of ``hg``'s RTL with every FIFO at least ``DEEP_FIFO_DEPTH`` deep
+    (written to ``build_dir/rtl_deep``): the sized depths cost no throughput when the II is the same."""
+    deep = copy.copy(hg)
+    deep.depths = {s.name: max(s.depth, DEEP_FIFO_DEPTH) for s in hg.streams()}
+    rtl_dir = build_dir / DEEP_RTL_DIR
+    write_rtl(deep, rtl_dir)
+    run = run_words(build_harness(rtl_dir).resolve(), codes, hg.source.layout(), hg.sink.layout(),
+                    max_cycles=limit, cwd=rtl_dir)
+    found = timing(run) if len(run.frame_cycles) == len(codes) else {"latency": None, "ii": None}
+    return {"depth": DEEP_FIFO_DEPTH, **found}
+
+
+def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0, check_fifos: bool = False) -> dict:
     """``fpgaflow rtlsim``: ``frames`` random frames through the RTL of ``build_dir`` (``DIR/rtl/``, written
-    again from graph.json) with and without output stalls; writes and returns rtlsim.json."""
+    again from graph.json) with and without output stalls; writes and returns rtlsim.json. With
+    ``check_fifos``, the stall-free run again with very deep FIFOs (``deep_fifos``, and ``fifos_ok``:
+    the same II as with the sized depths)."""
     from fpgaflow.graph_file import load_graph
 
     build_dir = Path(build_dir)
@@ -187,5 +206,8 @@ def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0) -> dict:
               **(timing(free) if len(free.frame_cycles) == frames else {"latency": None, "ii": None}),
               "predicted": {k: v for k, v in model.items() if k != "layers"},
               "layers": layer_timing(hg, free, model), "note": TIMING_NOTE}
+    if check_fifos:
+        result["deep_fifos"] = deep_fifo_timing(hg, build_dir, codes, limit)
+        result["fifos_ok"] = result["ii"] is not None and result["deep_fifos"]["ii"] == result["ii"]
     (build_dir / RESULT_FILE).write_text(json.dumps(result, indent=2))
     return result

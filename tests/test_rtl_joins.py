@@ -209,7 +209,8 @@ NETWORKS = {"Add": {"Duplicate", "AddStreams"}, "Max": {"Duplicate", "MaxStreams
 @pytest.mark.parametrize("op", [pytest.param(op, marks=[] if op == "Add" else [pytest.mark.slow]) for op in NETWORKS])
 def test_branch_network_rtlsim(op, tmp_path):
     """x -> Duplicate -> (Conv 1x1 -> quantizer) joined with x by ``op`` -> thresholds -> Conv 1x1:
-    ``build --rtl`` and ``rtlsim`` on 100 frames, bit-exact and at the cycle simulator's II (about 20 s)."""
+    ``build --rtl`` and ``rtlsim --check-fifos`` on 100 frames, bit-exact and at the cycle simulator's II,
+    which 4096-deep FIFOs do not improve (about 40 s)."""
     model = join_model(tmp_path / f"{op}.onnx", op)
     out = tmp_path / op
     _cli("build", model, "--out", out, "--rtl", "--no-csim", "--quiet")
@@ -217,10 +218,14 @@ def test_branch_network_rtlsim(op, tmp_path):
     assert NETWORKS[op] <= {entry["kit"]["type"] for entry in graph["layers"]}
     top = (out / "rtl" / "fpgaflow_top.v").read_text()
     assert ".out0_data(st_in_dup0_a_w_data)" in top and ".in1_data(st_in_dup0_b_r_data)" in top
-    _cli("rtlsim", out, "--frames", 100)
+    _cli("rtlsim", out, "--frames", 100, "--check-fifos")
     result = json.loads((out / "rtlsim.json").read_text())
     assert result["bit_exact"] and result["tlast_ok"] and result["frames"] == 100
     assert result["ii"] == result["predicted"]["ii"], result
+    # the cycle simulator's FIFO depths cost no throughput: 4096-deep FIFOs in RTL give the same II
+    deep = (out / "rtl_deep" / "fpgaflow_top.v").read_text()
+    assert ".DEPTH(4096)" in deep and ".DEPTH(4096)" not in top
+    assert result["deep_fifos"]["ii"] == result["ii"] and result["fifos_ok"], result
 
 
 def _duplicate():
