@@ -2,10 +2,10 @@
 //
 // DEPTH <= SRL_MAX_DEPTH: a shift register read at the occupancy (Xilinx SRL / LUTRAM).
 // Deeper: a simple dual-port RAM with a registered read (block RAM) ahead of a two-token
-// output buffer, so a token moves in and one out on every cycle. out_valid is a register, and so
-// is in_ready from DEPTH 2 up; a one-token FIFO also takes a token in the cycle its token leaves
-// (in_ready follows out_ready), which keeps one token per cycle as the cycle simulator's FIFO
-// does (fpgaflow/sim/engine.cpp: room is the depth plus the producer's pipeline). The FIFO never
+// output buffer, so a token moves in and one out on every cycle. out_valid is a register. A full
+// FIFO also takes a token in the cycle one leaves (in_ready = not full, or a token leaving): the
+// room a pop frees is the producer's in the next cycle, as in the cycle simulator's FIFO
+// (fpgaflow/sim/engine.cpp: room is the depth plus the producer's pipeline). The FIFO never
 // holds more than DEPTH tokens.
 module fpgaflow_fifo #(parameter WIDTH = 8, DEPTH = 2, SRL_MAX_DEPTH = 32) (
     input  wire clk, rst_n,
@@ -21,7 +21,7 @@ module fpgaflow_fifo #(parameter WIDTH = 8, DEPTH = 2, SRL_MAX_DEPTH = 32) (
     wire push = in_valid && in_ready;
     wire pop = out_valid && out_ready;
     reg [CW-1:0] count;  // tokens held
-    assign in_ready = count < DEPTH || (DEPTH == 1 && out_ready);
+    assign in_ready = count < DEPTH || pop;
     always @(posedge clk)
         if (!rst_n) count <= 0;
         else count <= count + push - pop;
