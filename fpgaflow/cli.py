@@ -206,6 +206,11 @@ def rtlsim(ctx, build_dir, frames, check_fifos):
 
     with _errors(ctx):
         r = run_rtlsim(build_dir, frames, check_fifos=check_fifos)
+        if r["deadlock"]:
+            blocked = ", ".join(f"{b['layer']} waits for {b['waiting_for']} on {b['waiting_on']}"
+                                for b in r["deadlock"]["blocked"])
+            raise UserError(f"{build_dir}: the RTL deadlocks: no token moved from cycle {r['deadlock']['cycle']:,} "
+                            f"on ({blocked}); see rtlsim.json")
         if r["ii"] is None:
             raise UserError(f"{build_dir}: the RTL stopped with frames still inside after {r['stalled_cycles']:,} cycles "
                             "(see rtlsim.json)")

@@ -17,7 +17,7 @@ import json
 import logging
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,9 @@ BATCH_FRAMES = 16
 #: ``--check-fifos``: every FIFO at least this deep (never full within a frame of these designs),
 #: written to ``DIR/rtl_deep``.
 DEEP_FIFO_DEPTH, DEEP_RTL_DIR = 4096, "rtl_deep"
+#: A run with frames inside and no token moving on any stream for this many cycles (or 4 IIs) is
+#: a deadlock.
+IDLE_CYCLES = 10_000
 
 
 @dataclass
@@ -59,6 +62,9 @@ class RtlRun:
     cycles: int
     held: int  # cycles an output word waited for m_axis_tready
     probes: dict[int, tuple[int, int, int]]  # stream index -> first and last token cycle, tokens
+    waits: dict[int, tuple[int, int]] = field(default_factory=dict)  # stream -> cycles refused (full), starved
+    deadlock: int | None = None  # the cycle the run stopped with no token moving, if it did
+    state: dict[int, tuple[int, int]] = field(default_factory=dict)  # at the deadlock: stream -> full, starved
 
 
 def build_harness(rtl_dir: str | Path) -> Path:
@@ -69,10 +75,12 @@ def build_harness(rtl_dir: str | Path) -> Path:
 
 
 def run_words(exe: Path, codes: np.ndarray, in_layout: StreamLayout, out_layout: StreamLayout, stall: int = 0,
-              batch_frames: int = 0, seed: int = 1, max_cycles: int | None = None, cwd: Path | None = None) -> RtlRun:
+              batch_frames: int = 0, seed: int = 1, max_cycles: int | None = None, cwd: Path | None = None,
+              idle_cycles: int = 100_000) -> RtlRun:
     """Push the (N, elems) ``codes`` through the harness ``exe`` (run in ``cwd``, the RTL folder with its
     ROM files); TLAST every ``batch_frames`` frames (0: the last only); ``stall`` percent of cycles
-    without m_axis_tready; at most ``max_cycles`` cycles."""
+    without m_axis_tready; at most ``max_cycles`` cycles, and a deadlock once no token has moved for
+    ``idle_cycles``."""
     words = pack(codes, in_layout)
     n = len(codes)
     in_bytes, out_bytes = in_layout.word_bits // 8, out_layout.word_bits // 8
@@ -85,14 +93,17 @@ def run_words(exe: Path, codes: np.ndarray, in_layout: StreamLayout, out_layout:
         src, dst, log_path = tmp / "in.bin", tmp / "out.bin", tmp / "cycles.txt"
         words.tofile(src)
         args = [str(exe), str(src), str(dst), str(log_path), str(in_bytes), str(out_bytes), str(in_words),
-                str(out_words), str(batch_frames * in_words), str(stall), str(seed), str(max_cycles)]
+                str(out_words), str(batch_frames * in_words), str(stall), str(seed), str(max_cycles), str(idle_cycles)]
         proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd)  # $readmemh reads ROMs from cwd
-        if proc.returncode not in (0, 3):
+        if proc.returncode not in (0, 3, 4):
             raise RuntimeError(f"RTL simulation {exe} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
         rows = log_path.read_text().split("\n")
         data = np.fromfile(dst, dtype=np.uint8)
-    info = dict(r.split()[:2] for r in rows if r and not r[0].isdigit() and not r.startswith("probe"))
-    probes = {int(f[1]): (int(f[2]), int(f[3]), int(f[4])) for f in (r.split() for r in rows if r.startswith("probe"))}
+    fields = [r.split() for r in rows if r and not r[0].isdigit()]
+    info = {f[0]: f[1] for f in fields if len(f) == 2}
+    probes = {int(f[1]): (int(f[2]), int(f[3]), int(f[4])) for f in fields if f[0] == "probe"}
+    waits = {int(f[1]): (int(f[2]), int(f[3])) for f in fields if f[0] == "wait"}
+    state = {int(f[1]): (int(f[2]), int(f[3])) for f in fields if f[0] == "state"}
     frames = np.array([[int(v) for v in r.split()] for r in rows if r and r[0].isdigit()], dtype=np.int64).reshape(-1, 2)
     done = len(frames)
     out = unpack(data[:done * out_layout.frame_bytes], out_layout) if done else np.zeros((0, out_layout.elems), np.int64)
@@ -100,7 +111,7 @@ def run_words(exe: Path, codes: np.ndarray, in_layout: StreamLayout, out_layout:
     if proc.returncode == 3:
         log.warning("RTL simulation stopped after %s cycles with %d of %d frames out", info.get("cycles"), done, n)
     return RtlRun(out, frames[:, 0], frames[:, 1].astype(bool), int(info["first_in"]), stray, int(info["cycles"]), int(info["held"]),
-                  probes)
+                  probes, waits, int(info["deadlock"]) if "deadlock" in info else None, state)
 
 
 def expected_tlast(frames: int, batch_frames: int) -> np.ndarray:
@@ -129,13 +140,16 @@ def predicted(hg, build_dir: Path, frames: int, clock_mhz: float) -> dict:
     raw = run_engine(write_pipeline(hg, build_dir), frames)
     result = summarise(raw, frames, clock_mhz)
     layers = {p["name"]: {"first_fire": p["first_fire"], "last_fire": p["last_fire"],
-                          "last_done": p["frame_done"][-1] if p["frame_done"] else None} for p in raw["processes"]}
+                          "last_done": p["frame_done"][-1] if p["frame_done"] else None, "busy": p["busy"],
+                          "stall_in": p["stall_in"], "stall_out": p["stall_out"]} for p in raw["processes"]}
     return {"latency": result.get("latency"), "ii": result.get("ii"), "deadlock": result["deadlock"], "layers": layers}
 
 
 def layer_timing(hg, run: RtlRun, model: dict) -> list[dict]:
-    """Per layer: the cycles its first and last output token entered its output FIFO in ``run``,
-    beside the cycle simulator's first firing and last write."""
+    """Per layer output stream: the cycles its first and last token entered the FIFO in ``run`` and
+    the cycles the layer waited there for room (``stall_out``), beside the cycle simulator's first
+    firing, last write, busy cycles and output stalls; and the cycles the stream's reader waited for
+    its tokens (``reader_starved``)."""
     out = []
     for index, stream in enumerate(hg.streams()):
         if stream.producer is None or index not in run.probes:
@@ -143,12 +157,30 @@ def layer_timing(hg, run: RtlRun, model: dict) -> list[dict]:
         first, last, tokens = run.probes[index]
         sim = model["layers"].get(stream.producer, {})
         frames = tokens // max(1, stream.elems // stream.width)
+        refused, starved = run.waits.get(index, (0, 0))
         out.append({"layer": stream.producer, "stream": stream.name, "tokens": tokens, "first_token": first,
                     "last_token": last, "predicted_first_fire": sim.get("first_fire"),
                     "predicted_last_done": sim.get("last_done"),
                     # its tokens' span over the frames: the II where the layer is the bottleneck
-                    "cycles_per_frame": round((last - first + 1) / max(1, frames), 2)})
+                    "cycles_per_frame": round((last - first + 1) / max(1, frames), 2),
+                    "stall_out": refused, "predicted_busy": sim.get("busy"), "predicted_stall_out": sim.get("stall_out"),
+                    "reader": stream.consumer, "reader_starved": starved})
     return out
+
+
+def deadlock_report(hg, run: RtlRun) -> dict | None:
+    """Where ``run`` stopped with no token moving: the cycle, and per stream whose producer was
+    refused room or whose reader waited for a token, who waits for whom on which FIFO."""
+    if run.deadlock is None:
+        return None
+    blocked = []
+    for index, stream in enumerate(hg.streams()):
+        full, starved = run.state.get(index, (0, 0))
+        if full:
+            blocked.append({"layer": stream.producer or "s_axis", "waiting_for": "room", "waiting_on": stream.name})
+        if starved:
+            blocked.append({"layer": stream.consumer or "m_axis", "waiting_for": "tokens", "waiting_on": stream.name})
+    return {"cycle": run.deadlock, "blocked": blocked}
 
 
 def _inputs(build_dir: Path, frames: int, seed: int):
@@ -195,8 +227,9 @@ def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0, check_fi
     codes, reference = _inputs(build_dir, frames, seed)
     model = predicted(hg, build_dir, frames, float(doc["clock_mhz"]))
     limit = 100_000 + 8 * int((model["latency"] or 0) + frames * (model["ii"] or 0))
-    stalled = run_words(exe, codes, in_layout, out_layout, STALL_PERCENT, BATCH_FRAMES, seed + 1, limit, rtl_dir)
-    free = run_words(exe, codes, in_layout, out_layout, max_cycles=limit, cwd=rtl_dir)
+    idle = max(IDLE_CYCLES, 4 * int(model["ii"] or 0))
+    stalled = run_words(exe, codes, in_layout, out_layout, STALL_PERCENT, BATCH_FRAMES, seed + 1, limit, rtl_dir, idle)
+    free = run_words(exe, codes, in_layout, out_layout, max_cycles=limit, cwd=rtl_dir, idle_cycles=idle)
     same = len(stalled.codes) == frames and np.array_equal(stalled.codes, reference)
     mismatched = int(frames - len(stalled.codes)) + int(np.sum(np.any(stalled.codes != reference[:len(stalled.codes)], axis=1)))
     tlast_ok = stalled.stray_tlast == 0 and np.array_equal(stalled.tlast, expected_tlast(frames, BATCH_FRAMES)[:len(stalled.tlast)])
@@ -205,7 +238,8 @@ def run_rtlsim(build_dir: str | Path, frames: int = 200, seed: int = 0, check_fi
               "batch_frames": BATCH_FRAMES, "stalled_cycles": stalled.cycles, "held_cycles": stalled.held,
               **(timing(free) if len(free.frame_cycles) == frames else {"latency": None, "ii": None}),
               "predicted": {k: v for k, v in model.items() if k != "layers"},
-              "layers": layer_timing(hg, free, model), "note": TIMING_NOTE}
+              "layers": layer_timing(hg, free, model), "note": TIMING_NOTE,
+              "deadlock": deadlock_report(hg, stalled) or deadlock_report(hg, free)}
     if check_fifos:
         result["deep_fifos"] = deep_fifo_timing(hg, build_dir, codes, limit)
         result["fifos_ok"] = result["ii"] is not None and result["deep_fifos"]["ii"] == result["ii"]

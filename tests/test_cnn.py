@@ -1,12 +1,16 @@
 """Convolutional networks (Brevitas, digits 1x8x8) build and match execute_onnx and Brevitas."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 
 from brevitas_cnns import make_cnn_with_model
 from brevitas_mlps import digits_data
 from conftest import build_model, csim_vs_reference
+from fpgaflow.cli import main
 from fpgaflow.csim import run_csim
 from fpgaflow.rtlsim import run_rtlsim
 
@@ -57,6 +61,25 @@ def test_cnn_rtlsim_bit_exact_at_the_predicted_timing(tmp_path, kind):
     result = run_rtlsim(tmp_path / "build", 200)
     assert result["bit_exact"] and result["tlast_ok"], result
     assert (result["ii"], result["latency"]) == (result["predicted"]["ii"], result["predicted"]["latency"]), result
+
+
+@pytest.mark.usefixtures("verilator_required")
+def test_rtlsim_names_a_deadlock(tmp_path):
+    """The residual CNN with its skip FIFO cut to one token (graph.json edited) deadlocks in RTL:
+    ``rtlsim`` stops once no token moves and exits 2 naming the duplicate waiting for room there."""
+    onnx_path, _ = make_cnn_with_model("residual", tmp_path, seed=0)
+    build = tmp_path / "build"
+    build_model(onnx_path, build, rtl=True)
+    graph = json.loads((build / "graph.json").read_text())
+    (skip,) = [s for s in graph["streams"] if s["consumer"] == "Add_0" and s["producer"].endswith("_dup0")]
+    skip["depth"] = 1
+    (build / "graph.json").write_text(json.dumps(graph))
+    result = CliRunner().invoke(main, ["rtlsim", str(build), "--frames", "5"])
+    assert result.exit_code == 2, result.output
+    assert "the RTL deadlocks" in result.output
+    assert f"{skip['producer']} waits for room on {skip['name']}" in result.output
+    report = json.loads((build / "rtlsim.json").read_text())["deadlock"]
+    assert {"layer": skip["producer"], "waiting_for": "room", "waiting_on": skip["name"]} in report["blocked"]
 
 
 def test_conv_with_bias_is_bit_exact(tmp_path):

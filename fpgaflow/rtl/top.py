@@ -23,8 +23,9 @@ TOP = "fpgaflow_top"
 TOP_FILE = f"{TOP}.v"
 #: DIR/rtl/sources.txt: the Verilog files of the design, one per line, the top last.
 SOURCES_FILE = "sources.txt"
-#: The define that gives the top a ``probe_push`` port: bit i high when a token enters stream i's FIFO
-#: (streams in ``HardwareGraph.streams()`` order); the RTL simulation's per-stream timing.
+#: The define that gives the top its probe ports, bit i for stream i (``HardwareGraph.streams()``
+#: order): ``probe_push`` (a token enters the FIFO), ``probe_full`` (the producer's token waits for
+#: room) and ``probe_starve`` (the consumer waits for a token); the RTL simulation's per-stream timing.
 PROBES = "FPGAFLOW_PROBES"
 #: The clock and active-low reset, with the interface attributes that let Vivado's module reference
 #: (board/block_design_rtl.tcl) tie both AXI4-Stream ports to the clock; Yosys and Verilator ignore them.
@@ -109,6 +110,8 @@ def top_verilog(hg: HardwareGraph) -> str:
              f"    output wire [{sink.word_bits - 1}:0] m_axis_tdata,", "    output wire m_axis_tvalid,",
              "    input  wire m_axis_tready,", "    output wire m_axis_tlast",
              f"`ifdef {PROBES}", f"    , output wire [{len(streams) - 1}:0] probe_push  // a token into each stream's FIFO",
+             f"    , output wire [{len(streams) - 1}:0] probe_full  // its producer holds a token the full FIFO refuses",
+             f"    , output wire [{len(streams) - 1}:0] probe_starve  // its consumer is ready, the FIFO empty",
              "`endif", ");"]
     for s in streams:
         bits = s.width * s.spec.bits
@@ -116,7 +119,10 @@ def top_verilog(hg: HardwareGraph) -> str:
             lines += [f"    wire [{bits - 1}:0] st_{s.name}_{side}_data;",
                       f"    wire st_{s.name}_{side}_valid, st_{s.name}_{side}_ready;"]
     lines += ["    wire flag_w_data, flag_w_valid, flag_w_ready, flag_r_data, flag_r_valid, flag_r_ready;", f"`ifdef {PROBES}"]
-    lines += [f"    assign probe_push[{i}] = st_{s.name}_w_valid && st_{s.name}_w_ready;" for i, s in enumerate(streams)]
+    for i, s in enumerate(streams):
+        lines += [f"    assign probe_push[{i}] = st_{s.name}_w_valid && st_{s.name}_w_ready;",
+                  f"    assign probe_full[{i}] = st_{s.name}_w_valid && !st_{s.name}_w_ready;",
+                  f"    assign probe_starve[{i}] = st_{s.name}_r_ready && !st_{s.name}_r_valid;"]
     lines += ["`endif"]
     axis_in = [f".s_axis_t{sig}(s_axis_t{sig})" for sig in ("data", "valid", "ready", "last")]
     lines += _instance("fpgaflow_axis_in", "u_axis_in", _adapter_params(src),
