@@ -1,7 +1,7 @@
 """fpgaflow's resource estimates against published synthesis results for the same layers.
 
     python benchmarks/published_resources.py            # estimates
-    python benchmarks/published_resources.py --synth    # and LFC's RTL through Yosys
+    python benchmarks/published_resources.py --synth    # and both networks' RTL through Yosys
 
 Builds FINN's LFC-W1A1 (784-1024-1024-1024-10 MLP, bipolar weights and activations) and
 CNV-W1A1 (CIFAR-10 CNV: six 3x3 convs 64-64-pool-128-128-pool-256-256, dense 512-512-10) with
@@ -67,8 +67,18 @@ def print_synth(name: str, build_dir: Path, published: dict) -> None:
     from fpgaflow.synth import synth_build
 
     start = time.monotonic()
-    totals = synth_build(build_dir)["totals"]
+    result = synth_build(build_dir)
+    totals = result["totals"]
     keys = ("lut", "ff", "dsp", "bram18")
+    kinds: dict[str, dict] = {}
+    for row in result["layers"]:
+        got = kinds.setdefault(row["kind"], {"yosys": dict.fromkeys(keys, 0), "estimate": dict.fromkeys(keys, 0)})
+        for k in keys:
+            got["yosys"][k] += row[k]
+            got["estimate"][k] += row["estimate"][k]
+    for kind, got in kinds.items():
+        print(f"{name:<10}{'Yosys ' + kind:<24}" + "".join(f"{got['yosys'][k]:>{w}}" for k, w in zip(keys, (9, 9, 6, 8)))
+              + "   Yosys/estimate " + " ".join(_ratio(got["yosys"][k], got["estimate"][k]) for k in keys))
     print(f"{name:<10}{'Yosys, top':<18}{'':>6}" + "".join(f"{totals[k]:>{w}}" for k, w in zip(keys, (9, 9, 6, 8)))
           + f"   ({time.monotonic() - start:.0f} s; unrouted)")
     for label, ref in (("Yosys/published", published), ("Yosys/estimate", totals["estimate"])):
@@ -86,7 +96,8 @@ def _ratio(count: int, ref: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--synth", action="store_true",
-                        help="also write LFC's RTL and synthesise it with Yosys (fpgaflow synth; about 10 minutes)")
+                        help="also write each network's RTL and synthesise it with Yosys (fpgaflow synth; "
+                             "about 10 minutes each)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     sys.path.insert(0, str(HERE.parent / "tests"))
@@ -104,7 +115,7 @@ def main() -> None:
             (tmp / f"{name}.json").write_text(json.dumps(folding))
             from fpgaflow.build import read_folding
 
-            synth = args.synth and name == "lfc"
+            synth = args.synth
             report = build(model, BuildOptions(board=board, out_dir=tmp / name, csim=False, rtl=synth,
                                                folding=read_folding(tmp / f"{name}.json")))
             kinds: dict[str, dict] = {}

@@ -158,6 +158,7 @@ __all__ = [
     "binarized_tied_logits_mlp",
     "build_with_model",
     "cnv_1w1a",
+    "cnv_2w2a",
     "conv1d_net",
     "max_branches_net",
     "mlp_softmax",
@@ -368,6 +369,12 @@ def _cnv_1w1a() -> nn.Module:
     return model_with_cfg("cnv_1w1a", pretrained=False)[0]
 
 
+def _cnv_2w2a() -> nn.Module:
+    from brevitas_examples.bnn_pynq.models import model_with_cfg
+
+    return model_with_cfg("cnv_2w2a", pretrained=False)[0]
+
+
 def _random_biases(model: nn.Module, gen: torch.Generator) -> None:
     """N(0, 0.2) biases for every ``QuantLinear`` that has one."""
     for m in model.modules():
@@ -440,6 +447,7 @@ _SPECS: dict[str, _Spec] = {
     "binarized_tied_logits_mlp": _Spec(_binarized_tied_logits_mlp, (64,), _uniform((64,)),
                                        after_calibration=_fixed_norms),
     "cnv_1w1a": _Spec(_cnv_1w1a, (3, 32, 32), _uniform((3, 32, 32))),
+    "cnv_2w2a": _Spec(_cnv_2w2a, (3, 32, 32), _uniform((3, 32, 32))),
     "max_branches_net": _Spec(_MaxOfBranches, (3, 8, 8), _uniform((3, 8, 8))),
 }
 
@@ -531,6 +539,11 @@ def cnv_1w1a(out_dir: pathlib.Path, seed: int = 0) -> pathlib.Path:
     return build_with_model("cnv_1w1a", out_dir, seed)[0]
 
 
+def cnv_2w2a(out_dir: pathlib.Path, seed: int = 0) -> pathlib.Path:
+    """FINN's CNV-W2A2 (``brevitas_examples.bnn_pynq``), random weights, input ``(1, 3, 32, 32)``."""
+    return build_with_model("cnv_2w2a", out_dir, seed)[0]
+
+
 BUILDERS: dict[str, Callable[..., pathlib.Path]] = {
     "mlp_softmax": mlp_softmax,
     "qkeras_style_softmax": qkeras_style_softmax,
@@ -540,5 +553,6 @@ BUILDERS: dict[str, Callable[..., pathlib.Path]] = {
     "trunc_avgpool_net": trunc_avgpool_net,
     "binarized_tied_logits_mlp": binarized_tied_logits_mlp,
     "cnv_1w1a": cnv_1w1a,
+    "cnv_2w2a": cnv_2w2a,
 }
 """Every builder by name: ``BUILDERS[name](out_dir, seed=0)`` returns the ``.onnx`` path."""

@@ -21,7 +21,9 @@ from onnx import TensorProto, helper, numpy_helper
 import edge_models
 from fpgaflow.boards import load_board
 from fpgaflow.build import BuildOptions, build
+from conftest import build_model
 from fpgaflow.csim import Design, run_csim
+from fpgaflow.rtlsim import run_rtlsim
 from fpgaflow.streamio.host_ops import TOLERANCE
 from fpgaflow.frontend.reference import Reference
 from fpgaflow.verify import random_inputs
@@ -137,6 +139,19 @@ def test_qcdq_with_a_nonzero_zero_point_is_refused(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(tmp_path / "zp.onnx"))
     rc, err = run_cli("build", tmp_path / "zp.onnx", "--out", tmp_path / "out", "--quiet")
     assert_user_error(rc, err, "(QuantizeLinear)", "zero point")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("verilator_required")
+@pytest.mark.parametrize("name", ["cnv_1w1a", "cnv_2w2a"])
+def test_finn_cnv_rtlsim_bit_exact_at_the_predicted_ii(tmp_path, name):
+    """FINN's CIFAR-10 CNV (random weights, calibrated BatchNorm) through Verilator on 20 frames:
+    outputs equal the C simulation's under back-pressure, II as the cycle simulator predicts."""
+    path = edge_models.BUILDERS[name](tmp_path)
+    build_model(path, tmp_path / "build", rtl=True)
+    result = run_rtlsim(tmp_path / "build", 20)
+    assert result["bit_exact"] and result["tlast_ok"], result
+    assert result["ii"] == result["predicted"]["ii"], result
 
 
 @pytest.mark.slow
