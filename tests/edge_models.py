@@ -125,6 +125,7 @@ the raw files have the same ops). Every linear layer with a bias is a ``Gemm``
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import pathlib
 import time
@@ -363,16 +364,11 @@ class _MaxOfBranches(nn.Module):
         return self.head(torch.maximum(self.a(x), self.b(x)))
 
 
-def _cnv_1w1a() -> nn.Module:
+def _bnn_pynq(name: str) -> nn.Module:
+    """A ``brevitas_examples.bnn_pynq`` topology (``cnv_1w1a``, ``cnv_2w2a``, ...) with random weights."""
     from brevitas_examples.bnn_pynq.models import model_with_cfg
 
-    return model_with_cfg("cnv_1w1a", pretrained=False)[0]
-
-
-def _cnv_2w2a() -> nn.Module:
-    from brevitas_examples.bnn_pynq.models import model_with_cfg
-
-    return model_with_cfg("cnv_2w2a", pretrained=False)[0]
+    return model_with_cfg(name, pretrained=False)[0]
 
 
 def _random_biases(model: nn.Module, gen: torch.Generator) -> None:
@@ -446,8 +442,8 @@ _SPECS: dict[str, _Spec] = {
     "trunc_avgpool_net": _Spec(_trunc_avgpool_net, (3, 16, 16), _uniform((3, 16, 16))),
     "binarized_tied_logits_mlp": _Spec(_binarized_tied_logits_mlp, (64,), _uniform((64,)),
                                        after_calibration=_fixed_norms),
-    "cnv_1w1a": _Spec(_cnv_1w1a, (3, 32, 32), _uniform((3, 32, 32))),
-    "cnv_2w2a": _Spec(_cnv_2w2a, (3, 32, 32), _uniform((3, 32, 32))),
+    "cnv_1w1a": _Spec(functools.partial(_bnn_pynq, "cnv_1w1a"), (3, 32, 32), _uniform((3, 32, 32))),
+    "cnv_2w2a": _Spec(functools.partial(_bnn_pynq, "cnv_2w2a"), (3, 32, 32), _uniform((3, 32, 32))),
     "max_branches_net": _Spec(_MaxOfBranches, (3, 8, 8), _uniform((3, 8, 8))),
 }
 
