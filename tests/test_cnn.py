@@ -23,7 +23,7 @@ EXPECTED_KINDS = {"depthwise_separable": {"vvau", "maxpool"}, "strided_padded": 
 
 
 #: Covered for MLPs in the default run; their CNN builds run in the slow pass.
-SLOW_KINDS = {"cnv_po2", "cnv_sparse90"}
+SLOW_KINDS = {"cnv_po2", "cnv_sparse90", "cnv_w2a2"}
 
 
 @pytest.mark.parametrize("kind", [pytest.param(k, marks=[pytest.mark.slow] if k in SLOW_KINDS else []) for k in SUPPORTED])
