@@ -22,7 +22,7 @@ EXPECTED_KINDS = {"depthwise_separable": {"vvau", "maxpool"}, "strided_padded": 
                   "concat_avgpool": {"duplicate", "concat", "sumpool"}}
 
 
-#: Covered for MLPs in the default run; their CNN builds run in the slow pass.
+#: Variants the default run covers elsewhere (po2 and sparse MLPs, the CNV in 1W1A): the slow pass builds them.
 SLOW_KINDS = {"cnv_po2", "cnv_sparse90", "cnv_w2a2"}
 
 
