@@ -265,9 +265,13 @@ class MatrixVectorUnit(LayerKit):
         the products :meth:`Mac.uses_dsp` sends there."""
         mem = self.memory_resources()
         est = structural(mvau_terms(self))
-        dsp = self.pe * self.simd if self.arith == "mac" and self.arithmetic.uses_dsp(
-            self.arithmetic.weight_bits(self.weights), self.in_spec.bits) else 0
+        dsp = self.pe * self.simd if self.uses_dsp() else 0
         return {"lut": est["lut"] + mem["lut"], "ff": est["ff"] + mem["ff"], "dsp": dsp, "bram18": mem["bram18"]}
+
+    def uses_dsp(self) -> bool:
+        """Whether each lane's product is a DSP48 (:meth:`Mac.uses_dsp`: mac products over 16 bits)."""
+        return self.arith == "mac" and self.arithmetic.uses_dsp(self.arithmetic.weight_bits(self.weights),
+                                                                self.in_spec.bits)
 
     def describe(self):
         return {**super().describe(), "mw": self.mw, "mh": self.mh, "vectors": self.vectors, "sparse": self.is_sparse,

@@ -2,8 +2,9 @@
 
 An arithmetic variant owns its weight encoding, the bits of a stored weight, the exactness rule
 that admits it and whether it needs DSPs (LUT and FF: fpgaflow/layers/resource_model.py); a
-storage strategy owns the weight memory layout, the loop schedule and the cycles. The kit (:class:`fpgaflow.layers.mvau.MatrixVectorUnit`) combines one of
-each; the backends read the same objects to write their code.
+storage strategy owns the weight memory layout, the loop schedule and the cycles. The kit
+(:class:`fpgaflow.layers.mvau.MatrixVectorUnit`) combines one of each; the backends read the same
+objects to write their code.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ class Arithmetic:
     def weight_bits(self, weights: np.ndarray) -> int:
         """Bits of one stored weight."""
         return code_bits(*self.stored_range(weights))
-
 
 
 class Xnor(Arithmetic):
@@ -122,7 +122,6 @@ class Shift(Arithmetic):
         return self.exponent_bits(weights) + 2
 
 
-
 class Mac(Arithmetic):
     """General integer weights: multiply-accumulate (DSP48 slices for wide products)."""
 
@@ -134,7 +133,6 @@ class Mac(Arithmetic):
         """Products of more than 16 weight x input bits go to DSP48 slices, narrower ones to LUTs
         (the RTL writes those as shifted adds, so synthesis cannot map them to DSPs either)."""
         return wbits * xbits > 16
-
 
 
 #: The arithmetic variants, cheapest first: the first exact one is chosen.
@@ -226,7 +224,6 @@ class DenseStorage:
         return (kit.mh // kit.pe) * (kit.mw // kit.simd), kit.simd * wbits
 
 
-
 class SparseStorage(DenseStorage):
     """Only the non-zeros, as per-PE (input index, weight) work lists (:func:`sparse_schedule`)."""
 
@@ -245,7 +242,6 @@ class SparseStorage(DenseStorage):
     def memory_shape(self, kit, wbits):
         depth = self.cycles(kit, kit.pe, kit.simd) - kit.mw // kit.simd  # compute steps
         return depth, kit.simd * (wbits + index_bits(kit.mw))
-
 
 
 DENSE, SPARSE = DenseStorage(), SparseStorage()

@@ -82,19 +82,21 @@ def mvau_terms(layer) -> dict[str, float]:
         eb = arith.exponent_bits(layer.weights)
         term_bits, mult = xb + (1 << eb), (xb + (1 << eb)) * eb
     else:
-        term_bits, mult = xb + wb, 0 if arith.uses_dsp(wb, xb) else wb * xb
-    a = "mac_dsp" if layer.arith == "mac" and arith.uses_dsp(wb, xb) else layer.arith
+        term_bits, mult = xb + wb, 0 if layer.uses_dsp() else wb * xb
+    dsp = layer.uses_dsp()
+    a = "mac_dsp" if dsp else layer.arith
+    held = ":dsp" if dsp else ""  # a DSP48 takes the input and accumulator registers into its A and P registers
     terms = {"const": 1.0, f"lane_bits:{a}": lanes * term_bits, f"mult_bits:{a}": lanes * mult,
              f"tree:{a}": pe * max(0, simd - 1) * (term_bits + math.log2(simd) / 2),
-             # a DSP48 takes the input and accumulator registers into its own A and P registers
-             "acc_bits" + (":dsp" if a == "mac_dsp" else ""): pe * aw, "queue_bits": pe * layer.out_spec.bits, "pe": pe}
+             f"acc_bits{held}": pe * aw, "queue_bits": pe * layer.out_spec.bits, "pe": pe}
     if layer.is_sparse:
         ops = layer.cycles_for(pe, simd) - sf
         # each lane selects one of the MW buffered inputs by the index in its ROM word: a full
         # multiplexer when the word is registered, far less when the ROM is shallow enough for its
-        # address to be the register (the index is then a function of the step counter)
+        # address to be the register (index and weight are then functions of the step counter,
+        # and the products shrink too)
         retimed = ops <= ADDRESS_REGISTER_MAX_WORDS
-        if retimed:  # each lane's weights are then a function of the step counter: smaller products
+        if retimed:
             for name in (f"lane_bits:{a}", f"mult_bits:{a}"):
                 terms[f"{name}:retimed"] = terms.pop(name)
         terms.update({"counter_bits": _counter_bits(sf) + _counter_bits(ops) + _counter_bits(nf),
@@ -103,7 +105,7 @@ def mvau_terms(layer) -> dict[str, float]:
                       "buffer_ff": layer.mw * xb, "step_rom": math.ceil(ops / 64)})
     else:
         terms.update({"counter_bits": _counter_bits(sf) + _counter_bits(nf) + _counter_bits(sf * nf),
-                      "x1_bits" + (":dsp" if a == "mac_dsp" else ""): simd * xb, "in_buffer": simd * xb * math.ceil(sf / 64) if sf > 1 else 0,
+                      f"x1_bits{held}": simd * xb, "in_buffer": simd * xb * math.ceil(sf / 64) if sf > 1 else 0,
                       "in_mux": simd * xb if sf > 1 else 0})
     depth, width = layer.storage.memory_shape(layer, wb)
     if rom_style(depth, width) == "logic":
